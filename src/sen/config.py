@@ -1,0 +1,81 @@
+"""Settings for every part of Sen, from ``SEN_*`` environment variables or ``sen.toml``.
+
+One typed class, so a wrong value fails at start-up with the name of the setting
+to change instead of deep inside a request.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    """Sen's settings. Every field can be set as ``SEN_<NAME>`` or in ``sen.toml``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SEN_", toml_file="sen.toml", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("sen-data"),
+        description="Folder holding the analytical store (DuckDB file), the SQLite "
+        "operational store and import quarantine files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the operational store. Empty means SQLite in "
+        "data_dir; use postgresql+psycopg://user:pass@host/db in production.",
+    )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="The retailer's time zone: timestamps are stored in UTC and shown here.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `sen serve` listens on.")
+    port: int = Field(default=8000, description="Port `sen serve` listens on.")
+    secret_key: str = Field(
+        default="change-me-in-production",
+        description="Signs login sessions. Set a long random value in production.",
+    )
+    default_locale: str = Field(default="vi", description="UI language: `vi` or `en`.")
+    flush_interval_ms: float = Field(
+        default=5.0,
+        description="Longest time the event writer waits to group requests into one commit.",
+    )
+    flush_max_events: int = Field(
+        default=20_000, description="Most events the event writer commits at once."
+    )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # noqa: D102
+                                   dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @cached_property
+    def analytics_path(self) -> Path:
+        """The DuckDB file of the analytical store."""
+        return self.data_dir / "sen.duckdb"
+
+    @cached_property
+    def operational_url(self) -> str:
+        """The operational store URL, SQLite in ``data_dir`` unless configured."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'sen.sqlite').resolve()}"
+
+    @cached_property
+    def quarantine_dir(self) -> Path:
+        """Where file imports write the rows they rejected, with reasons."""
+        return self.data_dir / "quarantine"
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The retailer's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment and ``sen.toml``, with ``overrides`` on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
