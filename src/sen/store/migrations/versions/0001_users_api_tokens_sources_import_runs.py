@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('write_key', sa.String(length=100), nullable=False),
-    sa.Column('enabled', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('enabled', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sources')),
     sa.UniqueConstraint('name', name=op.f('uq_sources_name')),
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('locale', sa.String(length=5), server_default='vi', nullable=False),
-    sa.Column('disabled', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
