@@ -1,0 +1,281 @@
+"""The event writer: many requests, one group commit, durable before anyone answers.
+
+Each HTTP request hands its validated rows to :meth:`EventWriter.submit` and
+waits on the returned future. One thread owns the analytical store's write
+side: it gathers whatever arrived within ``flush_interval_ms`` (up to
+``max_events``), drops messageIds already stored, appends the rest as one Arrow
+batch, updates the projections and commits, and only then resolves the
+futures. A crash before the commit loses nothing the client was told is stored;
+a client retry after a crash is absorbed by the messageId dedupe.
+
+Bulk imports run on the same thread through :meth:`run_exclusive`, so the
+store never has two writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from sen.ingest.dedupe import SeenKeys
+from sen.store.analytics import DuckDBEngine
+from sen.store.schema import EVENT_COLUMNS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_TS = pa.timestamp("us")
+EVENT_ARROW_SCHEMA = pa.schema([
+    ("message_id", pa.string()), ("message_key", pa.uint64()), ("type", pa.string()),
+    ("event", pa.string()), ("name", pa.string()), ("user_id", pa.string()),
+    ("anonymous_id", pa.string()), ("previous_id", pa.string()), ("group_id", pa.string()),
+    ("source", pa.string()), ("timestamp", _TS), ("original_timestamp", _TS),
+    ("sent_at", _TS), ("received_at", _TS), ("properties", pa.string()),
+    ("traits", pa.string()), ("context", pa.string()), ("extra", pa.string()),
+    ("load_id", pa.string()),
+])
+assert tuple(EVENT_ARROW_SCHEMA.names) == EVENT_COLUMNS
+
+QUARANTINE_ARROW_SCHEMA = pa.schema([
+    ("received_at", _TS), ("source", pa.string()), ("load_id", pa.string()),
+    ("position", pa.int32()), ("field", pa.string()), ("reason", pa.string()),
+    ("payload", pa.string()),
+])
+
+QuarantineRow = tuple  # in the order of QUARANTINE_ARROW_SCHEMA
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What happened to one submission: stored, already stored, quarantined."""
+
+    inserted: int
+    duplicates: int
+    quarantined: int
+
+
+@dataclass(slots=True)
+class _Submission:
+    rows: Sequence[tuple]
+    rejects: Sequence[QuarantineRow]
+    future: Future = field(default_factory=Future)
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[[], Any]
+    future: Future = field(default_factory=Future)
+
+
+_STOP = object()
+
+
+def events_table(rows: Sequence[tuple]) -> pa.Table:
+    """Event-log rows (tuples in ``EVENT_COLUMNS`` order) as one Arrow table."""
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in EVENT_COLUMNS]
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, EVENT_ARROW_SCHEMA, strict=True)],
+        schema=EVENT_ARROW_SCHEMA,
+    )
+
+
+def _quarantine_table(rows: Sequence[QuarantineRow]) -> pa.Table:
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, QUARANTINE_ARROW_SCHEMA, strict=True)],
+        schema=QUARANTINE_ARROW_SCHEMA,
+    )
+
+
+class EventWriter:
+    """The single writer of the event log; see the module docstring."""
+
+    def __init__(
+        self,
+        engine: DuckDBEngine,
+        *,
+        flush_interval_ms: float = 5.0,
+        max_events: int = 20_000,
+        on_commit: Callable[[int, int, int], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.flush_interval = flush_interval_ms / 1000
+        self.max_events = max_events
+        self.on_commit = on_commit
+        self.seen = SeenKeys()
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.commits = 0
+
+    # -- life cycle ---------------------------------------------------------------
+    def start(self) -> EventWriter:
+        """Load the keys already stored and start the writer thread."""
+        if self._thread is not None:
+            return self
+        keys = self.engine.execute("SELECT message_key FROM events").fetchnumpy()["message_key"]
+        self.seen = SeenKeys(np.asarray(keys, dtype=np.uint64))
+        self._thread = threading.Thread(target=self._run, name="sen-event-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._thread = None
+
+    # -- submitting ---------------------------------------------------------------
+    def submit(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()) -> Future:
+        """Queue rows for the next group commit; the future resolves to a WriteResult."""
+        if self._thread is None:
+            raise RuntimeError("EventWriter.start() has not been called")
+        sub = _Submission(rows, rejects)
+        self._queue.put(sub)
+        return sub.future
+
+    async def write(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()):
+        """Submit and wait without blocking the event loop."""
+        return await asyncio.wrap_future(self.submit(rows, rejects))
+
+    def write_sync(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()):
+        return self.submit(rows, rejects).result()
+
+    def run_exclusive(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the writer thread between commits (bulk imports) and return its result."""
+        if self._thread is None:
+            return fn()
+        job = _Job(fn)
+        self._queue.put(job)
+        return job.future.result()
+
+    def note_imported(self, load_id: str) -> None:
+        """Learn the keys a bulk import stored, so later HTTP events dedupe against them."""
+        keys = self.engine.execute(
+            "SELECT message_key FROM events WHERE load_id = ?", [load_id]
+        ).fetchnumpy()["message_key"]
+        self.run_exclusive(lambda: self.seen.add_array(np.asarray(keys, dtype=np.uint64)))
+
+    # -- the writer thread --------------------------------------------------------
+    def _run(self) -> None:
+        carry: Any = None
+        while True:
+            item = carry if carry is not None else self._queue.get()
+            carry = None
+            if item is _STOP:
+                return
+            if isinstance(item, _Job):
+                self._run_job(item)
+                continue
+            batch, carry = self._gather(item)
+            self._flush(batch)
+            if carry is _STOP:
+                return
+
+    def _gather(self, first: _Submission) -> tuple[list[_Submission], Any]:
+        """Collect submissions for one commit; returns them and a job/stop that ended it."""
+        batch, count = [first], len(first.rows)
+        deadline = time.monotonic() + self.flush_interval
+        while count < self.max_events:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=remaining) if remaining > 0 else \
+                    self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(item, _Submission):
+                return batch, item
+            batch.append(item)
+            count += len(item.rows)
+        return batch, None
+
+    def _run_job(self, job: _Job) -> None:
+        try:
+            job.future.set_result(job.fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            job.future.set_exception(exc)
+
+    def _flush(self, batch: list[_Submission]) -> None:
+        try:
+            results = self._commit(batch)
+        except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it
+            log.exception("event commit failed; %d submissions answered with an error", len(batch))
+            for sub in batch:
+                sub.future.set_exception(exc)
+            return
+        for sub, result in zip(batch, results, strict=True):
+            sub.future.set_result(result)
+
+    def _existing(self, candidates: list[tuple[str, int]]) -> set[str]:
+        """Which candidate messageIds are really stored (confirms in-memory key hits)."""
+        if not candidates:
+            return set()
+        keys = sorted({k for _, k in candidates})
+        found = self.engine.execute(
+            "SELECT message_id FROM events WHERE message_key IN (SELECT unnest(?::UBIGINT[]))",
+            [keys],
+        ).fetchall()
+        return {r[0] for r in found}
+
+    def _select_new(self, batch: list[_Submission]) -> tuple[list[tuple], list[WriteResult]]:
+        flat = [row for sub in batch for row in sub.rows]
+        keys = np.fromiter((r[1] for r in flat), dtype=np.uint64, count=len(flat))
+        hits = self.seen.contains_many(keys) if flat else np.zeros(0, dtype=bool)
+        stored = self._existing([(flat[i][0], flat[i][1]) for i in np.flatnonzero(hits)])
+        taken: set[str] = set()
+        new_rows: list[tuple] = []
+        results: list[WriteResult] = []
+        for sub in batch:
+            inserted = 0
+            for row in sub.rows:
+                mid = row[0]
+                if mid in stored or mid in taken:
+                    continue
+                taken.add(mid)
+                new_rows.append(row)
+                inserted += 1
+            results.append(WriteResult(inserted, len(sub.rows) - inserted, len(sub.rejects)))
+        return new_rows, results
+
+    def _commit(self, batch: list[_Submission]) -> list[WriteResult]:
+        from sen.ingest.projections import apply_new_events
+
+        new_rows, results = self._select_new(batch)
+        rejects = [r for sub in batch for r in sub.rejects]
+        cur = self.engine.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            if new_rows:
+                cur.register("sen_new_events", events_table(new_rows))
+                cur.execute("INSERT INTO events SELECT * FROM sen_new_events")
+                apply_new_events(cur, "sen_new_events")
+            if rejects:
+                cur.register("sen_new_rejects", _quarantine_table(rejects))
+                cur.execute("INSERT INTO quarantine SELECT * FROM sen_new_rejects")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("sen_new_events", "sen_new_rejects"):
+                try:
+                    cur.unregister(name)
+                except Exception:  # noqa: BLE001 - it was never registered
+                    pass
+        self.seen.add_many(r[1] for r in new_rows)
+        self.commits += 1
+        if self.on_commit is not None:
+            dup = sum(r.duplicates for r in results)
+            self.on_commit(len(new_rows), dup, len(rejects))
+        return results
