@@ -1,0 +1,144 @@
+"""The web application: stores opened once, routers, sessions, metrics, errors.
+
+``create_app`` builds the app; the stores open in its lifespan, so importing
+this module or building an app touches no files. What the lifespan puts on
+``app.state``:
+
+==================  =========================================================
+``settings``        :class:`sen.config.Settings` (set at creation)
+``analytics``       :class:`sen.store.analytics.DuckDBEngine` on the data dir
+``ops``             SQLAlchemy engine of the operational store (migrated)
+``write_keys``      :class:`sen.ingest.sources.WriteKeys` cache
+``writer``          the event writer (``sen.ingest.writer.EventWriter``), started
+==================  =========================================================
+
+Routers of other packages are included when they are importable, so this
+shell runs while they are being written.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import JSONResponse
+
+import sen
+from sen.config import Settings, get_settings
+from sen.ingest.sources import WriteKeys
+from sen.store import operational
+from sen.store.analytics import DuckDBEngine
+from sen.web import api, error_handlers, ui
+from sen.web.auth import RUN_IMPORTS, require_role
+from sen.web.metrics import MetricsMiddleware, metrics_endpoint
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "sen_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def _optional(module: str) -> Any | None:
+    """``module`` if it exists; errors *inside* an existing module still surface."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def _optional_router(module: str) -> APIRouter | None:
+    found = _optional(module)
+    return getattr(found, "router", None) if found else None
+
+
+def _start_writer(settings: Settings, analytics: DuckDBEngine) -> Any | None:
+    writer_module = _optional("sen.ingest.writer")
+    if writer_module is None:
+        return None
+    writer = writer_module.EventWriter(analytics, flush_interval_ms=settings.flush_interval_ms,
+                                       max_events=settings.flush_max_events)
+    writer.start()
+    return writer
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open both stores and the writer for the app's lifetime, close them after."""
+    settings: Settings = app.state.settings
+    analytics = DuckDBEngine(settings.analytics_path)
+    try:
+        ops = await run_in_threadpool(operational.connect, settings.operational_url)
+    except BaseException:
+        analytics.close()
+        raise
+    app.state.analytics, app.state.ops = analytics, ops
+    app.state.write_keys = WriteKeys(ops)
+    app.state.writer = _start_writer(settings, analytics)
+    try:
+        yield
+    finally:
+        if app.state.writer is not None:
+            await run_in_threadpool(app.state.writer.stop)
+        analytics.close()
+        ops.dispose()
+
+
+def _check(name: str, probe: Any) -> tuple[str, bool]:
+    try:
+        probe()
+    except Exception as exc:  # noqa: BLE001 - any failure means the store is down
+        return f"{name}: {type(exc).__name__}: {exc}", False
+    return "ok", True
+
+
+def store_health(analytics: DuckDBEngine, ops: sa.Engine) -> tuple[dict[str, str], bool]:
+    """Ask each store a trivial question; the answers and whether all were fine."""
+    def ask_ops() -> None:
+        with ops.connect() as con:
+            con.execute(sa.text("SELECT 1")).scalar_one()
+
+    results = {"analytics": _check("analytics", lambda: analytics.scalar("SELECT 1")),
+               "operational": _check("operational", ask_ops)}
+    return {k: msg for k, (msg, _) in results.items()}, all(ok for _, ok in results.values())
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when both stores answer, 503 (with which one failed) when not."""
+    stores, ok = await run_in_threadpool(store_health, request.app.state.analytics,
+                                         request.app.state.ops)
+    return JSONResponse({"status": "ok" if ok else "unavailable", "version": sen.__version__,
+                         "stores": stores}, status_code=200 if ok else 503)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The Sen web app: Segment-compatible ``/v1``, management ``/api``, the UI."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Sen", version=sen.__version__, lifespan=lifespan, docs_url="/docs",
+                  description="Customer data platform: event ingestion (Segment-compatible "
+                  "/v1), management API (/api, Bearer tokens) and the marketer UI.")
+    app.state.settings = settings
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
+                       session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE, same_site="lax")
+    app.add_middleware(MetricsMiddleware)
+    error_handlers.install(app, ui.error_page)
+
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["operations"],
+                      include_in_schema=False)
+    app.include_router(api.router)
+    if (segment := _optional_router("sen.ingest.http")) is not None:
+        app.include_router(segment)
+    if (imports := _optional_router("sen.ingest.imports_api")) is not None:
+        app.include_router(imports, dependencies=[Depends(require_role(*RUN_IMPORTS))])
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
