@@ -70,6 +70,6 @@ def bar_chart(points: list[tuple[str, int]], *, tooltip: list[str] | None = None
                         round(h, 2), label, value, title))
         if (len(points) - 1 - i) % every == 0:  # always label the newest day
             labels.append((round(x + (slot - gap) / 2, 2), label))
-    ticks = [Tick(round(TOP + plot_h * (1 - f), 2), format_value(v))
+    ticks = [Tick(round(TOP + plot_h * (1 - f), 2), format_value(int(v)))
              for f, v in ((0.0, 0), (0.5, top / 2), (1.0, top)) if v == int(v)]
     return BarChart(WIDTH, HEIGHT, bars, ticks, labels, TOP + plot_h, LEFT)
