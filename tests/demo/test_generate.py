@@ -21,17 +21,60 @@ from sen.demo.phones import ALL_PREFIXES, LEGACY_PREFIX
 
 from .conftest import CUSTOMERS
 
-DATA_FILES = ("stores.csv", "products.xlsx", "pos_customers.csv", "pos_invoices.csv",
-              "marketplace_orders.csv", "zalo_followers.csv", "web_events.ndjson",
-              "app_events.ndjson")
+DATA_FILES = (
+    "stores.csv",
+    "products.xlsx",
+    "pos_customers.csv",
+    "pos_invoices.csv",
+    "marketplace_orders.csv",
+    "zalo_followers.csv",
+    "web_events.ndjson",
+    "app_events.ndjson",
+)
 SEN_FIELDS = {
-    "customers": {"customer_id", "name", "phone", "email", "gender", "birth_date", "province",
-                  "address", "zalo_id", "loyalty_card", "store_code", "created_at"},
-    "orders": {"order_id", "ordered_at", "customer_id", "phone", "email", "customer_name",
-               "channel", "store_code", "marketplace", "buyer_id", "status", "currency",
-               "shipping", "order_discount", "order_coupon", "total", "sku", "product_id",
-               "product_name", "brand", "category", "size", "colour", "quantity", "unit_price",
-               "line_discount", "line_coupon"},
+    "customers": {
+        "customer_id",
+        "name",
+        "phone",
+        "email",
+        "gender",
+        "birth_date",
+        "province",
+        "address",
+        "zalo_id",
+        "loyalty_card",
+        "store_code",
+        "created_at",
+    },
+    "orders": {
+        "order_id",
+        "ordered_at",
+        "customer_id",
+        "phone",
+        "email",
+        "customer_name",
+        "channel",
+        "store_code",
+        "marketplace",
+        "buyer_id",
+        "status",
+        "currency",
+        "shipping",
+        "order_discount",
+        "order_coupon",
+        "total",
+        "sku",
+        "product_id",
+        "product_name",
+        "brand",
+        "category",
+        "size",
+        "colour",
+        "quantity",
+        "unit_price",
+        "line_discount",
+        "line_coupon",
+    },
     "products": {"sku", "product_id", "name", "brand", "category", "size", "colour", "list_price"},
     "stores": {"store_code", "name", "province", "region", "latitude", "longitude", "opened_on"},
     "events": set(),
@@ -39,12 +82,20 @@ SEN_FIELDS = {
 
 
 def csv(out: Path, name: str):
-    return pacsv.read_csv(out / name, convert_options=pacsv.ConvertOptions(
-        strings_can_be_null=False, column_types={"Mã KH": "string", "SĐT": "string",
-                                                 "Điện thoại": "string",
-                                                 "Số điện thoại": "string",
-                                                 "Zalo User ID": "string",
-                                                 "Size": "string"})).to_pandas()
+    return pacsv.read_csv(
+        out / name,
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False,
+            column_types={
+                "Mã KH": "string",
+                "SĐT": "string",
+                "Điện thoại": "string",
+                "Số điện thoại": "string",
+                "Zalo User ID": "string",
+                "Size": "string",
+            },
+        ),
+    ).to_pandas()
 
 
 def events(out: Path) -> list[dict]:
@@ -55,8 +106,11 @@ def events(out: Path) -> list[dict]:
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def test_public_api_is_generate_and_manifest() -> None:
@@ -132,8 +186,12 @@ def test_stores_and_products(retailer) -> None:
 def test_names_have_diacritics_and_phones_real_prefixes(retailer) -> None:
     out, _ = retailer
     cust = csv(out, "pos_customers.csv")
-    assert cust["Họ tên"].str.contains("[ạảãàáâầấậẩẫăằắặẳẵđêềếệểễôồốộổỗơờớợởỡưừứựửữ]",
-                                       regex=True).mean() > 0.8
+    assert (
+        cust["Họ tên"]
+        .str.contains("[ạảãàáâầấậẩẫăằắặẳẵđêềếệểễôồốộổỗơờớợởỡưừứựửữ]", regex=True)
+        .mean()
+        > 0.8
+    )
     phones = cust["Điện thoại"]
     plain = phones[phones.str.fullmatch(r"0\d{9}")]
     assert plain.str[1:3].astype(int).isin(ALL_PREFIXES + (89,)).mean() > 0.99
@@ -151,7 +209,9 @@ def test_junk_and_messy_emails(retailer) -> None:
     assert (email == "test@test.com").sum() > 0
     assert email.str.startswith("noemail@").sum() > 0
     assert (email.str.endswith(" ") & email.str.contains("[A-Z]", regex=True)).sum() > 10
-    assert 0.25 < (email.str.contains("@") & ~email.str.startswith(("test@", "noemail@"))).mean() < 0.5
+    assert (
+        0.25 < (email.str.contains("@") & ~email.str.startswith(("test@", "noemail@"))).mean() < 0.5
+    )
     cust = csv(out, "pos_customers.csv")
     assert 0.1 < (cust["Ngày sinh"] == "").mean() < 0.2
     assert 0.05 < (cust["Tỉnh/TP"] == "").mean() < 0.12
@@ -179,18 +239,30 @@ def test_duplicates_are_the_same_person_and_about_three_percent(retailer) -> Non
     out, _ = retailer
     dup = pq.read_table(out / "ground_truth" / "duplicates.parquet").to_pandas()
     rec = pq.read_table(out / "ground_truth" / "records.parquet").to_pandas()
-    owner = dict(zip(rec.loc[rec["kind"] == "customer_id", "value"],
-                     rec.loc[rec["kind"] == "customer_id", "person_id"], strict=True))
+    owner = dict(
+        zip(
+            rec.loc[rec["kind"] == "customer_id", "value"],
+            rec.loc[rec["kind"] == "customer_id", "person_id"],
+            strict=True,
+        )
+    )
     assert (dup["customer_id_a"].map(owner) == dup["person_id"]).all()
     assert (dup["customer_id_b"].map(owner) == dup["person_id"]).all()
     originals = len(owner) - len(dup)
     assert 0.02 < len(dup) / originals < 0.04
-    assert set(dup["kind"]) == {"no_diacritics", "swapped_order", "all_caps", "phone_typo",
-                                "second_phone"}
+    assert set(dup["kind"]) == {
+        "no_diacritics",
+        "swapped_order",
+        "all_caps",
+        "phone_typo",
+        "second_phone",
+    }
     cust = csv(out, "pos_customers.csv").set_index("Mã KH")
     caps = dup[dup["kind"] == "all_caps"]
-    assert (cust.loc[caps["customer_id_b"], "Họ tên"].str.upper()
-            == cust.loc[caps["customer_id_b"], "Họ tên"]).all()
+    assert (
+        cust.loc[caps["customer_id_b"], "Họ tên"].str.upper()
+        == cust.loc[caps["customer_id_b"], "Họ tên"]
+    ).all()
     folded = dup[dup["kind"] == "no_diacritics"]
     assert cust.loc[folded["customer_id_b"], "Họ tên"].map(str.isascii).all()
 
@@ -212,8 +284,9 @@ def test_money_is_integer_and_totals_add_up(retailer) -> None:
     for col in ("SL", "Đơn giá", "Giảm giá", "Giảm giá HĐ", "Tổng tiền HĐ"):
         assert inv[col].dtype.kind == "i"
     inv["net"] = inv["SL"] * inv["Đơn giá"] - inv["Giảm giá"]
-    by = inv.groupby("Số HĐ").agg(net=("net", "sum"), disc=("Giảm giá HĐ", "first"),
-                                  total=("Tổng tiền HĐ", "first"))
+    by = inv.groupby("Số HĐ").agg(
+        net=("net", "sum"), disc=("Giảm giá HĐ", "first"), total=("Tổng tiền HĐ", "first")
+    )
     assert (by["net"] - by["disc"] == by["total"]).all()
     assert inv["Ngày giờ"].str.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d").all()
     assert set(inv["Trạng thái"]) == {"completed", "refunded"}
@@ -241,8 +314,10 @@ def test_bgnbd_structure_faster_buyers_buy_more(retailer) -> None:
     fast = people[people["lambda_per_year"] > q[0.75]]["purchases_all_time"].mean()
     assert fast > 1.8 * slow
     p = people["dropout_p"].quantile([0.25, 0.75])
-    assert people[people["dropout_p"] < p[0.25]]["alive_at_end"].mean() > \
-        people[people["dropout_p"] > p[0.75]]["alive_at_end"].mean()
+    assert (
+        people[people["dropout_p"] < p[0.25]]["alive_at_end"].mean()
+        > people[people["dropout_p"] > p[0.75]]["alive_at_end"].mean()
+    )
     assert people["lambda_per_year"].mean() == pytest.approx(0.75 / 0.6, rel=0.1)
 
 
@@ -269,15 +344,24 @@ def test_events_have_segment_shape(retailer) -> None:
         if e["type"] == "alias":
             assert e["previousId"] and e["userId"]
     kinds = {e.get("event") or e["type"] for e in ev}
-    assert {"Product Viewed", "Product Added", "Checkout Started", "Order Completed",
-            "identify", "page", "screen"} <= kinds
+    assert {
+        "Product Viewed",
+        "Product Added",
+        "Checkout Started",
+        "Order Completed",
+        "identify",
+        "page",
+        "screen",
+    } <= kinds
 
 
 def test_orders_in_events_match_ground_truth(retailer) -> None:
     out, _ = retailer
     orders = pq.read_table(out / "ground_truth" / "orders.parquet").to_pandas()
     online = orders[orders["channel"].isin(["web", "app"])].set_index("order_id")
-    done = {e["properties"]["order_id"]: e for e in events(out) if e.get("event") == "Order Completed"}
+    done = {
+        e["properties"]["order_id"]: e for e in events(out) if e.get("event") == "Order Completed"
+    }
     assert set(done) == set(online.index)
     for oid, e in list(done.items())[:300]:
         props = e["properties"]
@@ -293,10 +377,15 @@ def test_planted_event_dirt(retailer) -> None:
     assert 0.002 < (len(ids) - len(set(ids))) / len(ids) < 0.01
     ts = np.array([np.datetime64(e["timestamp"][:-1]) for e in ev[:20_000]])
     assert (np.diff(ts) < np.timedelta64(-10, "m")).sum() > 0  # out of order
-    skew = [abs(np.datetime64(e["sentAt"][:-1]) - np.datetime64(e["receivedAt"][:-1]))
-            > np.timedelta64(5, "m") for e in ev]
+    skew = [
+        abs(np.datetime64(e["sentAt"][:-1]) - np.datetime64(e["receivedAt"][:-1]))
+        > np.timedelta64(5, "m")
+        for e in ev
+    ]
     assert 0.005 < np.mean(skew) < 0.15
-    anonymous_only = {e["anonymousId"] for e in ev} - {e["anonymousId"] for e in ev if "userId" in e}
+    anonymous_only = {e["anonymousId"] for e in ev} - {
+        e["anonymousId"] for e in ev if "userId" in e
+    }
     assert len(anonymous_only) > 0.5 * len({e["anonymousId"] for e in ev})
 
 

@@ -31,8 +31,9 @@ class Buyers:
     recipient: pa.Array
 
 
-def marketplace_buyers(rng: np.random.Generator, people: People, orders: Orders
-                       ) -> tuple[Buyers, np.ndarray]:
+def marketplace_buyers(
+    rng: np.random.Generator, people: People, orders: Orders
+) -> tuple[Buyers, np.ndarray]:
     """The buyer accounts, and for each order the buyer index (-1 off-marketplace)."""
     market = orders.channel == MARKET
     key = np.where(market, orders.person * 3 + orders.platform, -1)
@@ -43,20 +44,26 @@ def marketplace_buyers(rng: np.random.Generator, people: People, orders: Orders
     given, surname = people.given.take(who), people.surname.take(who)
     handle = pc.choose(
         pa.array(rng.choice(3, n, p=[0.45, 0.3, 0.25]).astype(np.int8)),
-        pc.binary_join_element_wise(names.ascii_slug(given), names.ascii_slug(surname),
-                                    alphabet_codes(rng, n, 2), ""),
+        pc.binary_join_element_wise(
+            names.ascii_slug(given), names.ascii_slug(surname), alphabet_codes(rng, n, 2), ""
+        ),
         pc.binary_join_element_wise(names.ascii_slug(given), "_", alphabet_codes(rng, n, 4), ""),
         pc.binary_join_element_wise("user", alphabet_codes(rng, n, 8), ""),
     )
     handle = pc.binary_join_element_wise(
-        handle, pc.if_else(pa.array(_repeated(handle, platform)),
-                           zero_padded(np.arange(n), 7), pa.scalar("")), "")
+        handle,
+        pc.if_else(
+            pa.array(_repeated(handle, platform)), zero_padded(np.arange(n), 7), pa.scalar("")
+        ),
+        "",
+    )
     national = phones.national(people.phone[person])
     last4, last2 = (pc.utf8_slice_codeunits(national, k, 10) for k in (6, 8))
-    masked = pc.if_else(pa.array(platform == 1),
-                        pc.binary_join_element_wise(pc.utf8_slice_codeunits(national, 0, 2),
-                                                    "******", last2, ""),
-                        pc.binary_join_element_wise("******", last4, ""))
+    masked = pc.if_else(
+        pa.array(platform == 1),
+        pc.binary_join_element_wise(pc.utf8_slice_codeunits(national, 0, 2), "******", last2, ""),
+        pc.binary_join_element_wise("******", last4, ""),
+    )
     full = people.full_name.take(who)
     recipient = pc.if_else(pa.array(rng.random(n) < 0.3), names.fold(full), full)
     buyer = np.full(orders.n, -1)
@@ -78,11 +85,14 @@ def marketplace_order_ids(rng: np.random.Generator, orders: Orders, cal: Calenda
     """Platform order numbers: Shopee ``yymmdd`` + 8 base-36, Lazada 15 digits, TikTok 18."""
     n = orders.n
     local = pa.array(orders.ts + 7 * 3600).cast(pa.timestamp("s"))
-    shopee = pc.binary_join_element_wise(pc.strftime(local, format="%y%m%d"),
-                                         alphabet_codes(rng, n, 8, "b36"), "")
+    shopee = pc.binary_join_element_wise(
+        pc.strftime(local, format="%y%m%d"), alphabet_codes(rng, n, 8, "b36"), ""
+    )
     lazada = pc.binary_join_element_wise("5", alphabet_codes(rng, n, 14), "")
     tiktok = pc.binary_join_element_wise("57", alphabet_codes(rng, n, 16), "")
-    return pc.choose(pa.array(np.maximum(orders.platform, 0).astype(np.int8)), shopee, lazada, tiktok)
+    return pc.choose(
+        pa.array(np.maximum(orders.platform, 0).astype(np.int8)), shopee, lazada, tiktok
+    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,12 @@ def zalo_followers(rng: np.random.Generator, people: People, cal: Calendar) -> F
     who = pa.array(person)
     full = people.full_name.take(who)
     short = names.join_words(people.given.take(who), people.surname.take(who))
-    display = pc.choose(pa.array(rng.choice(3, n, p=[0.5, 0.3, 0.2]).astype(np.int8)),
-                        full, names.fold(short), people.given.take(who))
+    display = pc.choose(
+        pa.array(rng.choice(3, n, p=[0.5, 0.3, 0.2]).astype(np.int8)),
+        full,
+        names.fold(short),
+        people.given.take(who),
+    )
     phone = pc.binary_join_element_wise("84", zero_padded(people.phone[person], 9), "")
     phone = pc.if_else(pa.array(rng.random(n) < 0.4), phone, pa.scalar(""))
     start = np.maximum(people.acq_day[person] - 30, 0)

@@ -27,21 +27,56 @@ CATEGORIES: tuple[tuple[str, str, tuple[int, int], int, tuple[int, int] | None, 
 )
 CAT_MEN, CAT_WOMEN, CAT_SANDAL, CAT_BAG, CAT_BELT, CAT_CARE = range(6)
 
-COLOURS = (("Đen", "DEN"), ("Nâu", "NAU"), ("Nâu bò", "NBO"), ("Be", "BE"),
-           ("Trắng", "TRG"), ("Đỏ đô", "DDO"), ("Xanh navy", "NVY"), ("Xám", "XAM"))
+COLOURS = (
+    ("Đen", "DEN"),
+    ("Nâu", "NAU"),
+    ("Nâu bò", "NBO"),
+    ("Be", "BE"),
+    ("Trắng", "TRG"),
+    ("Đỏ đô", "DDO"),
+    ("Xanh navy", "NVY"),
+    ("Xám", "XAM"),
+)
 STYLE_WORDS = {
-    "GN": ("Oxford", "Derby", "Loafer", "Chelsea", "Brogue", "Monk", "Sneaker da", "Slip-on",
-           "Boot"),
-    "GU": ("Cao gót", "Búp bê", "Mule", "Loafer", "Sneaker da", "Boot", "Slingback",
-           "Mary Jane"),
+    "GN": (
+        "Oxford",
+        "Derby",
+        "Loafer",
+        "Chelsea",
+        "Brogue",
+        "Monk",
+        "Sneaker da",
+        "Slip-on",
+        "Boot",
+    ),
+    "GU": ("Cao gót", "Búp bê", "Mule", "Loafer", "Sneaker da", "Boot", "Slingback", "Mary Jane"),
     "SD": ("Quai ngang", "Quai chéo", "Đế xuồng", "Xỏ ngón"),
     "TX": ("Tote", "Đeo chéo", "Clutch", "Công sở", "Mini", "Bucket"),
     "TL": ("Khóa kim", "Khóa trượt", "Bản nhỏ"),
     "CS": ("Xi đánh giày", "Xịt chống thấm", "Kem dưỡng da", "Bàn chải lông ngựa"),
 }
-MODEL_NAMES = ("Hội An", "Sa Pa", "Hạ Long", "Tràng An", "Phố Cổ", "Sen Hồng", "Mộc Châu",
-               "Cửu Long", "Trường Sơn", "Tây Hồ", "Bến Thành", "Đà Lạt", "Côn Đảo",
-               "Hương Giang", "Lam Kinh", "Ngọc Lan", "Thu Bồn", "Bạch Mã", "Phú Quốc", "Ba Vì")
+MODEL_NAMES = (
+    "Hội An",
+    "Sa Pa",
+    "Hạ Long",
+    "Tràng An",
+    "Phố Cổ",
+    "Sen Hồng",
+    "Mộc Châu",
+    "Cửu Long",
+    "Trường Sơn",
+    "Tây Hồ",
+    "Bến Thành",
+    "Đà Lạt",
+    "Côn Đảo",
+    "Hương Giang",
+    "Lam Kinh",
+    "Ngọc Lan",
+    "Thu Bồn",
+    "Bạch Mã",
+    "Phú Quốc",
+    "Ba Vì",
+)
 
 
 @dataclass(frozen=True)
@@ -69,16 +104,18 @@ class Catalogue:
         """The product list a retailer exports, one row per SKU."""
         st = self.sku_style
         cat = self.style_cat[st]
-        return pa.table({
-            "sku": self.sku_code,
-            "product_id": [self.style_id[s] for s in st],
-            "name": [self.style_name[s] for s in st],
-            "brand": [BRANDS[b] for b in self.style_brand[st]],
-            "category": [CATEGORIES[c][0] for c in cat],
-            "size": [str(s) if s else "" for s in self.sku_size],
-            "colour": [COLOURS[c][0] for c in self.sku_colour],
-            "list_price": self.style_price[st].astype(np.int64),
-        })
+        return pa.table(
+            {
+                "sku": self.sku_code,
+                "product_id": [self.style_id[s] for s in st],
+                "name": [self.style_name[s] for s in st],
+                "brand": [BRANDS[b] for b in self.style_brand[st]],
+                "category": [CATEGORIES[c][0] for c in cat],
+                "size": [str(s) if s else "" for s in self.sku_size],
+                "colour": [COLOURS[c][0] for c in self.sku_colour],
+                "list_price": self.style_price[st].astype(np.int64),
+            }
+        )
 
 
 def build_catalogue(rng: np.random.Generator) -> Catalogue:
@@ -99,8 +136,9 @@ def build_catalogue(rng: np.random.Generator) -> Catalogue:
                 names.append(f"{word} {style} {model}")
                 ids.append(f"{bcode}-{ccode}-{k + 1:03d}")
     style_colours = np.array(colours)
-    return _expand_skus(np.array(brand), np.array(cat), np.array(price, dtype=np.int64),
-                        style_colours, names, ids)
+    return _expand_skus(
+        np.array(brand), np.array(cat), np.array(price, dtype=np.int64), style_colours, names, ids
+    )
 
 
 def _price_tag(value: float) -> int:
@@ -108,8 +146,14 @@ def _price_tag(value: float) -> int:
     return int(round((value - 90_000) / 100_000) * 100_000 + 90_000)
 
 
-def _expand_skus(brand: np.ndarray, cat: np.ndarray, price: np.ndarray, colours: np.ndarray,
-                 names: list[str], ids: list[str]) -> Catalogue:
+def _expand_skus(
+    brand: np.ndarray,
+    cat: np.ndarray,
+    price: np.ndarray,
+    colours: np.ndarray,
+    names: list[str],
+    ids: list[str],
+) -> Catalogue:
     """Every (style, colour, size) combination as a SKU, with the dense lookup."""
     sku_style, sku_colour, sku_size, codes = [], [], [], []
     lookup = np.full((len(brand), 3, 13), -1, dtype=np.int64)
@@ -127,5 +171,16 @@ def _expand_skus(brand: np.ndarray, cat: np.ndarray, price: np.ndarray, colours:
                 sku_size.append(size)
                 suffix = f"-{size}" if size else ""
                 codes.append(f"{ids[s]}-{COLOURS[colour][1]}{suffix}")
-    return Catalogue(brand, cat, price, colours, names, ids, np.array(sku_style),
-                     np.array(sku_colour), np.array(sku_size), codes, lookup)
+    return Catalogue(
+        brand,
+        cat,
+        price,
+        colours,
+        names,
+        ids,
+        np.array(sku_style),
+        np.array(sku_colour),
+        np.array(sku_size),
+        codes,
+        lookup,
+    )

@@ -31,7 +31,7 @@ def uuids(rng: np.random.Generator, n: int) -> pa.Array:
     out = np.full((n, 36), ord("-"), dtype=np.uint8)
     for dst, src in ((0, 0), (9, 8), (14, 12), (19, 16), (24, 20)):
         width = {0: 8, 9: 4, 14: 4, 19: 4, 24: 12}[dst]
-        out[:, dst:dst + width] = hexes[:, src:src + width]
+        out[:, dst : dst + width] = hexes[:, src : src + width]
     return _to_arrow(out)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,8 +16,9 @@ from rich.table import Table
 
 from sen.demo.generate import STEPS, Manifest, generate
 
-demo_app = typer.Typer(help="The synthetic retailer: demo data with ground truth.",
-                       no_args_is_help=True)
+demo_app = typer.Typer(
+    help="The synthetic retailer: demo data with ground truth.", no_args_is_help=True
+)
 
 
 @demo_app.callback()
@@ -33,25 +35,45 @@ def _parse_date(value: str) -> date:
 
 @demo_app.command("generate")
 def generate_command(
-    out: Path = typer.Option(Path("demo-data"), "--out", "-o",
-                             help="Folder to write the files into (created if missing)."),
-    customers: int = typer.Option(100_000, "--customers", "-n", min=100,
-                                  help="How many true people to draw: 10k for tests, 100k for "
-                                       "the demo, 1M for benchmarks."),
-    seed: int = typer.Option(42, "--seed", help="Random seed; the same seed writes the same bytes."),
-    end_date: str = typer.Option("2026-10-31", "--end-date",
-                                 help="Last day of the exported history (YYYY-MM-DD)."),
-    years: int = typer.Option(2, "--years", min=1, max=5, help="Years of history to export."),
-    no_events: bool = typer.Option(False, "--no-events",
-                                   help="Skip the web and app event files (much faster)."),
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder to write the files into (created if missing)."),
+    ] = Path("demo-data"),
+    customers: Annotated[
+        int,
+        typer.Option(
+            "--customers",
+            "-n",
+            min=100,
+            help="How many true people to draw: 10k for tests, 100k for the demo, "
+            "1M for benchmarks.",
+        ),
+    ] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed writes the same bytes.")
+    ] = 42,
+    end_date: Annotated[
+        str, typer.Option("--end-date", help="Last day of the exported history (YYYY-MM-DD).")
+    ] = "2026-10-31",
+    years: Annotated[
+        int, typer.Option("--years", min=1, max=5, help="Years of history to export.")
+    ] = 2,
+    no_events: Annotated[
+        bool, typer.Option("--no-events", help="Skip the web and app event files (much faster).")
+    ] = False,
 ) -> None:
     """Generate POS, marketplace, Zalo and web/app files, their mapping files for the
     importer, and ground truth (who is who, true purchase rates) beside them."""
     console = Console()
     end = _parse_date(end_date)
     steps = [s for s in STEPS if s != "events" or not no_events]
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         tasks = {s: progress.add_task(s, total=1, start=False) for s in steps}
 
         def on_step(name: str, phase: str) -> None:
@@ -62,14 +84,23 @@ def generate_command(
             else:
                 progress.update(tasks[name], completed=1)
 
-        manifest = generate(out, customers=customers, seed=seed, end_date=end, years=years,
-                            with_events=not no_events, on_step=on_step)
+        manifest = generate(
+            out,
+            customers=customers,
+            seed=seed,
+            end_date=end,
+            years=years,
+            with_events=not no_events,
+            on_step=on_step,
+        )
     console.print(summary_table(manifest))
 
 
 def summary_table(m: Manifest) -> Table:
     """The files written, with rows and sizes."""
-    table = Table(title=f"Synthetic retailer in {m.out_dir} (seed {m.seed}, {m.customers:,} people)")
+    table = Table(
+        title=f"Synthetic retailer in {m.out_dir} (seed {m.seed}, {m.customers:,} people)"
+    )
     for col in ("file", "kind", "source", "rows", "size"):
         table.add_column(col, justify="right" if col in ("rows", "size") else "left")
     for f in m.files:

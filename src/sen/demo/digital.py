@@ -20,10 +20,30 @@ from sen.demo.catalogue import Catalogue
 from sen.demo.people import People
 from sen.demo.purchasing import APP, CANCELLED, REFUNDED, WEB, History, Lines, Orders, pick_skus
 
-KINDS = ("page", "screen", "identify", "alias", "Product Viewed", "Product Added",
-         "Checkout Started", "Order Completed", "Order Refunded", "Order Cancelled")
-K_PAGE, K_SCREEN, K_IDENTIFY, K_ALIAS, K_VIEWED, K_ADDED, K_CHECKOUT, K_ORDER, K_REFUND, K_CANCEL = (
-    range(10))
+KINDS = (
+    "page",
+    "screen",
+    "identify",
+    "alias",
+    "Product Viewed",
+    "Product Added",
+    "Checkout Started",
+    "Order Completed",
+    "Order Refunded",
+    "Order Cancelled",
+)
+(
+    K_PAGE,
+    K_SCREEN,
+    K_IDENTIFY,
+    K_ALIAS,
+    K_VIEWED,
+    K_ADDED,
+    K_CHECKOUT,
+    K_ORDER,
+    K_REFUND,
+    K_CANCEL,
+) = range(10)
 PLATFORMS = ("web_desktop", "web_mobile", "ios", "android")
 P_HOME, P_PRODUCT, P_CHECKOUT = range(3)
 DUPLICATE_SHARE = 0.005
@@ -63,8 +83,9 @@ class EventFrame:
         return len(self.kind)
 
 
-def build_devices(rng: np.random.Generator, people: People, orders: Orders
-                  ) -> tuple[Devices, np.ndarray]:
+def build_devices(
+    rng: np.random.Generator, people: People, orders: Orders
+) -> tuple[Devices, np.ndarray]:
     """1-3 devices per digital person plus one per visitor; returns the devices and,
     per person, the index of their first device (web) — their app is the next one."""
     ordered_online = np.zeros(people.n, dtype=bool)
@@ -86,8 +107,11 @@ def build_devices(rng: np.random.Generator, people: People, orders: Orders
     all_platform = np.concatenate([platform, vis_platform])
     n = len(all_person)
     push = np.where(all_platform >= 2, rng.random(n) < 0.55, rng.random(n) < 0.08)
-    skew = np.where(rng.random(n) < SKEWED_DEVICE_SHARE,
-                    rng.choice([-1, 1], n) * rng.integers(300, 3 * 3600, n) * 1000, 0)
+    skew = np.where(
+        rng.random(n) < SKEWED_DEVICE_SHARE,
+        rng.choice([-1, 1], n) * rng.integers(300, 3 * 3600, n) * 1000,
+        0,
+    )
     first = np.full(people.n, -1)
     first[person] = np.cumsum(k) - k
     return Devices(all_person, all_platform, push, skew), first
@@ -106,8 +130,15 @@ class Sessions:
     gap_ms: np.ndarray
 
 
-def build_sessions(rng: np.random.Generator, people: People, history: History, orders: Orders,
-                   devices: Devices, first_device: np.ndarray, cal: Calendar) -> Sessions:
+def build_sessions(
+    rng: np.random.Generator,
+    people: People,
+    history: History,
+    orders: Orders,
+    devices: Devices,
+    first_device: np.ndarray,
+    cal: Calendar,
+) -> Sessions:
     """Order sessions, browsing sessions and visitor sessions, scripted."""
     online = np.flatnonzero((orders.channel == WEB) | (orders.channel == APP))
     o_person = orders.person[online]
@@ -127,12 +158,26 @@ def build_sessions(rng: np.random.Generator, people: People, history: History, o
     added = is_order | (rng.random(n) < 0.25)
     checkout = is_order | added & (rng.random(n) < 0.45)
     login = (person >= 0) & (is_order | checkout | (rng.random(n) < 0.08))
-    return Sessions(person, device, end_ms, order, 1 + np.minimum(rng.poisson(0.9, n), 4),
-                    added, login, checkout, rng.integers(15_000, 90_000, n))
+    return Sessions(
+        person,
+        device,
+        end_ms,
+        order,
+        1 + np.minimum(rng.poisson(0.9, n), 4),
+        added,
+        login,
+        checkout,
+        rng.integers(15_000, 90_000, n),
+    )
 
 
-def _browse_times(rng: np.random.Generator, people: People, history: History,
-                  first_device: np.ndarray, cal: Calendar) -> tuple[np.ndarray, np.ndarray]:
+def _browse_times(
+    rng: np.random.Generator,
+    people: People,
+    history: History,
+    first_device: np.ndarray,
+    cal: Calendar,
+) -> tuple[np.ndarray, np.ndarray]:
     """Browsing sessions while a person is a live customer, at about
     ``0.5 + lam`` a year: people who buy more also browse more."""
     last = np.full(people.n, -1)
@@ -158,8 +203,15 @@ def _times(rng: np.random.Generator, cal: Calendar, n: int, first: int, stop: in
     return secs * 1000 + rng.integers(0, 60_000, n)
 
 
-def build_events(rng: np.random.Generator, people: People, orders: Orders, lines: Lines,
-                 cat: Catalogue, devices: Devices, sessions: Sessions) -> EventFrame:
+def build_events(
+    rng: np.random.Generator,
+    people: People,
+    orders: Orders,
+    lines: Lines,
+    cat: Catalogue,
+    devices: Devices,
+    sessions: Sessions,
+) -> EventFrame:
     """Expand the session scripts into events, then deliver them (late, twice, skewed)."""
     s = sessions
     is_order = s.order >= 0
@@ -176,7 +228,8 @@ def build_events(rng: np.random.Generator, people: People, orders: Orders, lines
     kind = np.select(
         [pos == 0, pos < b1[sess], pos < b2[sess], pos < b3[sess], pos < b4[sess]],
         [np.where(app, K_SCREEN, K_PAGE), view_kind, K_ADDED, K_IDENTIFY, checkout_kind],
-        K_ORDER)
+        K_ORDER,
+    )
     page = np.select([pos == 0, pos < b1[sess]], [P_HOME, P_PRODUCT], P_CHECKOUT)
     sku = _session_skus(rng, people, orders, lines, cat, s)
     view_no = np.minimum((pos - 1) // 2, s.views[sess] - 1)
@@ -187,8 +240,16 @@ def build_events(rng: np.random.Generator, people: People, orders: Orders, lines
     steps_left = n_ev[sess] - 1 - pos
     jitter = (rng.random(len(sess)) * s.gap_ms[sess] / 3).astype(np.int64) * (steps_left > 0)
     true_ms = s.end_ms[sess] - steps_left * s.gap_ms[sess] - jitter
-    frame = _Frame(kind, s.device[sess], s.person[sess], ev_sku,
-                   np.where(kind == K_ORDER, s.order[sess], -1), page, true_ms, sess)
+    frame = _Frame(
+        kind,
+        s.device[sess],
+        s.person[sess],
+        ev_sku,
+        np.where(kind == K_ORDER, s.order[sess], -1),
+        page,
+        true_ms,
+        sess,
+    )
     frame = frame.plus(_after_sale(orders, s))
     frame = frame.plus(_aliases(rng, devices, frame))
     return _deliver(rng, devices, frame, len(s.person))
@@ -208,12 +269,22 @@ class _Frame:
     session: np.ndarray
 
     def plus(self, other: _Frame) -> _Frame:
-        return _Frame(*(np.concatenate([getattr(self, f), getattr(other, f)])
-                        for f in self.__dataclass_fields__))
+        return _Frame(
+            *(
+                np.concatenate([getattr(self, f), getattr(other, f)])
+                for f in self.__dataclass_fields__
+            )
+        )
 
 
-def _session_skus(rng: np.random.Generator, people: People, orders: Orders, lines: Lines,
-                  cat: Catalogue, s: Sessions) -> np.ndarray:
+def _session_skus(
+    rng: np.random.Generator,
+    people: People,
+    orders: Orders,
+    lines: Lines,
+    cat: Catalogue,
+    s: Sessions,
+) -> np.ndarray:
     """The products viewed in each session, by the viewer's taste; an order session's
     last view is the first item the person then bought."""
     owner = np.repeat(s.person, s.views)
@@ -237,8 +308,16 @@ def _after_sale(orders: Orders, s: Sessions) -> _Frame:
     idx, o, st = idx[keep], o[keep], st[keep]
     kind = np.where(st == REFUNDED, K_REFUND, K_CANCEL)
     n = len(o)
-    return _Frame(kind, s.device[idx], s.person[idx], np.full(n, -1), o, np.zeros(n, np.int64),
-                  orders.status_ts[o] * 1000, idx)
+    return _Frame(
+        kind,
+        s.device[idx],
+        s.person[idx],
+        np.full(n, -1),
+        o,
+        np.zeros(n, np.int64),
+        orders.status_ts[o] * 1000,
+        idx,
+    )
 
 
 def _aliases(rng: np.random.Generator, devices: Devices, f: _Frame) -> _Frame:
@@ -249,8 +328,16 @@ def _aliases(rng: np.random.Generator, devices: Devices, f: _Frame) -> _Frame:
     first = ident[np.r_[True, f.device[ident][1:] != f.device[ident][:-1]]] if len(ident) else ident
     pick = first[(devices.platform[f.device[first]] >= 2) & (rng.random(len(first)) < 0.3)]
     n = len(pick)
-    return _Frame(np.full(n, K_ALIAS), f.device[pick], f.person[pick], np.full(n, -1),
-                  np.full(n, -1), np.zeros(n, np.int64), f.true_ms[pick] + 400, f.session[pick])
+    return _Frame(
+        np.full(n, K_ALIAS),
+        f.device[pick],
+        f.person[pick],
+        np.full(n, -1),
+        np.full(n, -1),
+        np.zeros(n, np.int64),
+        f.true_ms[pick] + 400,
+        f.session[pick],
+    )
 
 
 def _deliver(rng: np.random.Generator, devices: Devices, f: _Frame, n_sessions: int) -> EventFrame:
@@ -275,7 +362,16 @@ def _deliver(rng: np.random.Generator, devices: Devices, f: _Frame, n_sessions: 
     take = take[order]
     true_ms = f.true_ms[take]
     return EventFrame(
-        kind=f.kind[take], device=f.device[take], person=f.person[take],
-        with_user=with_user[take], sku=f.sku[take], order=f.order[take], page=f.page[take],
-        ts_ms=true_ms + skew[take], sent_ms=true_ms + delay[take] + skew[take],
-        received_ms=received[order], message=take, true_ms=true_ms)
+        kind=f.kind[take],
+        device=f.device[take],
+        person=f.person[take],
+        with_user=with_user[take],
+        sku=f.sku[take],
+        order=f.order[take],
+        page=f.page[take],
+        ts_ms=true_ms + skew[take],
+        sent_ms=true_ms + delay[take] + skew[take],
+        received_ms=received[order],
+        message=take,
+        true_ms=true_ms,
+    )

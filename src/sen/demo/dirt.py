@@ -17,15 +17,27 @@ from sen.demo import names, phones
 PH_CLEAN, PH_STYLED, PH_LEGACY, PH_JUNK, PH_EMPTY = range(5)
 PHONE_DIRT = ("clean", "styled", "legacy", "junk", "empty")
 JUNK_PHONES = ("0000000000", "N/A", "0123456789", "-")
-JUNK_EMAILS = ("test@test.com", "noemail@gmail.com", "noemail@velamoc.vn", "N/A", "khongco@gmail.com")
+JUNK_EMAILS = (
+    "test@test.com",
+    "noemail@gmail.com",
+    "noemail@velamoc.vn",
+    "N/A",
+    "khongco@gmail.com",
+)
 # name dirt codes
 NAME_CLEAN, NAME_FOLDED, NAME_SWAPPED, NAME_CAPS = range(4)
 NAME_DIRT = ("clean", "no_diacritics", "swapped_order", "all_caps")
 
 
-def phones_as_typed(rng: np.random.Generator, nsn: np.ndarray, *, styled: float = 0.08,
-                    legacy: float = 0.05, junk: float = 0.012, empty: float = 0.02
-                    ) -> tuple[pa.Array, np.ndarray]:
+def phones_as_typed(
+    rng: np.random.Generator,
+    nsn: np.ndarray,
+    *,
+    styled: float = 0.08,
+    legacy: float = 0.05,
+    junk: float = 0.012,
+    empty: float = 0.02,
+) -> tuple[pa.Array, np.ndarray]:
     """Numbers as stored: mostly ``0912345678``, some spaced, ``+84``, pre-2018, junk or empty.
 
     The legacy rate is of *all* numbers; it is reached by converting that many
@@ -44,15 +56,23 @@ def phones_as_typed(rng: np.random.Generator, nsn: np.ndarray, *, styled: float 
     style = rng.integers(1, len(phones.STYLES), n)
     text = phones.national(nsn)
     text = pc.if_else(pa.array(kind == PH_STYLED), phones.styled(nsn, style), text)
-    text = pc.if_else(pa.array(kind == PH_LEGACY), phones.legacy(np.where(can_legacy, nsn, 0)), text)
+    text = pc.if_else(
+        pa.array(kind == PH_LEGACY), phones.legacy(np.where(can_legacy, nsn, 0)), text
+    )
     junk_text = names.pick(rng, list(JUNK_PHONES), n)
     text = pc.if_else(pa.array(kind == PH_JUNK), junk_text, text)
     text = pc.if_else(pa.array(kind == PH_EMPTY), pa.scalar(""), text)
     return text, kind
 
 
-def emails_as_typed(rng: np.random.Generator, email: pa.Array, *, kept: float = 0.75,
-                    messy: float = 0.06, junk: float = 0.03) -> pa.Array:
+def emails_as_typed(
+    rng: np.random.Generator,
+    email: pa.Array,
+    *,
+    kept: float = 0.75,
+    messy: float = 0.06,
+    junk: float = 0.03,
+) -> pa.Array:
     """Emails as a cashier records them: some dropped, some mixed-case with a trailing
     space, and placeholder junk where the customer gave none."""
     n = len(email)
@@ -67,8 +87,9 @@ def emails_as_typed(rng: np.random.Generator, email: pa.Array, *, kept: float = 
     return pc.if_else(pa.array(junk_mask), names.pick(rng, list(JUNK_EMAILS), n), out)
 
 
-def names_as_typed(surname: pa.Array, middle: pa.Array, given: pa.Array,
-                   kind: np.ndarray) -> pa.Array:
+def names_as_typed(
+    surname: pa.Array, middle: pa.Array, given: pa.Array, kind: np.ndarray
+) -> pa.Array:
     """Full names with the given dirt: folded, given-name-first, or ALL CAPS."""
     proper = names.join_words(surname, middle, given)
     swapped = names.join_words(given, middle, surname)

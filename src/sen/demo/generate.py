@@ -11,19 +11,21 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sen.demo import accounts, mappings, pos, purchasing, render, segment, truth, writer
 from sen.demo import digital as dg
-from sen.demo.calendar import build_calendar
-from sen.demo.catalogue import build_catalogue
-from sen.demo.people import build_people
+from sen.demo.calendar import Calendar, build_calendar
+from sen.demo.catalogue import Catalogue, build_catalogue
+from sen.demo.people import People, build_people
 from sen.demo.seeds import rng_for
 
 EVENT_CHUNK = 400_000
+T = TypeVar("T")
 StepCallback = Callable[[str, str], None]  # (step name, "start" | "done")
 
 
@@ -61,9 +63,16 @@ class Manifest:
         return asdict(self)
 
 
-def generate(out_dir: Path, *, customers: int = 100_000, seed: int = 42,
-             end_date: date = date(2026, 10, 31), years: int = 2, with_events: bool = True,
-             on_step: StepCallback | None = None) -> Manifest:
+def generate(
+    out_dir: Path,
+    *,
+    customers: int = 100_000,
+    seed: int = 42,
+    end_date: date = date(2026, 10, 31),
+    years: int = 2,
+    with_events: bool = True,
+    on_step: StepCallback | None = None,
+) -> Manifest:
     """Generate the synthetic retailer into ``out_dir`` and return its manifest.
 
     ``customers`` true people are drawn; ``years`` of history ending on
@@ -77,50 +86,88 @@ def generate(out_dir: Path, *, customers: int = 100_000, seed: int = 42,
     cal = build_calendar(end_date, years)
     cat = run("catalogue", lambda: build_catalogue(rng_for(seed, "catalogue")))
     people = run("people", lambda: build_people(rng_for(seed, "people"), customers, cal))
-    history = run("purchases", lambda: purchasing.purchase_history(rng_for(seed, "history"),
-                                                                    people, cal))
-    orders, lines = run("orders", lambda: purchasing.order_lines(
-        rng_for(seed, "lines"), people,
-        purchasing.window_orders(rng_for(seed, "orders"), people, history, cal), cat, cal))
+    history = run(
+        "purchases", lambda: purchasing.purchase_history(rng_for(seed, "history"), people, cal)
+    )
+    orders, lines = run(
+        "orders",
+        lambda: purchasing.order_lines(
+            rng_for(seed, "lines"),
+            people,
+            purchasing.window_orders(rng_for(seed, "orders"), people, history, cal),
+            cat,
+            cal,
+        ),
+    )
     hotline = pos.store_phones(rng_for(seed, "hotlines"))
-    rec = run("pos records", lambda: pos.build_records(rng_for(seed, "pos"), people, history, cal,
-                                                       hotline))
+    rec = run(
+        "pos records",
+        lambda: pos.build_records(rng_for(seed, "pos"), people, history, cal, hotline),
+    )
     inv_rec, inv_phone = pos.invoice_customers(rng_for(seed, "invoices"), rec, orders, people, cal)
     buyers, buyer_of = accounts.marketplace_buyers(rng_for(seed, "buyers"), people, orders)
-    ids = render.order_ids(orders, accounts.marketplace_order_ids(rng_for(seed, "mids"), orders, cal))
+    ids = render.order_ids(
+        orders, accounts.marketplace_order_ids(rng_for(seed, "mids"), orders, cal)
+    )
     followers = accounts.zalo_followers(rng_for(seed, "zalo"), people, cal)
     occurrences: list[pa.Table] = []
 
     def write_files() -> None:
         _data(out, m, "stores.csv", render.stores_table(hotline), mappings.stores())
         _data(out, m, "products.xlsx", render.products_table(cat), mappings.products())
-        _data(out, m, "pos_customers.csv",
-              render.pos_customers_table(rng_for(seed, "pos_render"), people, rec, cal),
-              mappings.pos_customers())
-        _data(out, m, "pos_invoices.csv",
-              render.pos_invoices_table(orders, lines, cat, ids, rec, inv_rec, inv_phone),
-              mappings.pos_invoices())
-        _data(out, m, "marketplace_orders.csv",
-              render.marketplace_table(orders, lines, cat, ids, buyers, buyer_of, people),
-              mappings.marketplace_orders())
-        _data(out, m, "zalo_followers.csv", render.zalo_table(followers),
-              mappings.zalo_followers())
+        _data(
+            out,
+            m,
+            "pos_customers.csv",
+            render.pos_customers_table(rng_for(seed, "pos_render"), people, rec, cal),
+            mappings.pos_customers(),
+        )
+        _data(
+            out,
+            m,
+            "pos_invoices.csv",
+            render.pos_invoices_table(orders, lines, cat, ids, rec, inv_rec, inv_phone),
+            mappings.pos_invoices(),
+        )
+        _data(
+            out,
+            m,
+            "marketplace_orders.csv",
+            render.marketplace_table(orders, lines, cat, ids, buyers, buyer_of, people),
+            mappings.marketplace_orders(),
+        )
+        _data(out, m, "zalo_followers.csv", render.zalo_table(followers), mappings.zalo_followers())
 
     run("files", write_files)
-    occurrences += truth.pos_occurrences(rec) + truth.buyer_occurrences(buyers) \
+    occurrences += (
+        truth.pos_occurrences(rec)
+        + truth.buyer_occurrences(buyers)
         + truth.follower_occurrences(followers)
+    )
     walk_in = (orders.channel == purchasing.STORE) & (inv_rec < 0)
-    occurrences.append(truth.occurrences("pos_invoices.csv", "phone",
-                                         inv_phone.filter(pa.array(walk_in)),
-                                         orders.person[walk_in]))
+    occurrences.append(
+        truth.occurrences(
+            "pos_invoices.csv", "phone", inv_phone.filter(pa.array(walk_in)), orders.person[walk_in]
+        )
+    )
     if with_events:
-        occurrences += run("events", lambda: _events(out, m, seed, people, history, orders, lines,
-                                                     cat, ids, cal))
-    run("ground truth", lambda: _ground_truth(out, m, people, history, orders, ids, rec, hotline,
-                                              occurrences, cal))
-    m.counts.update(people=people.n, pos_records=rec.n, pos_duplicates=int((rec.dup_of >= 0).sum()),
-                    orders=orders.n, order_lines=len(lines.sku), skus=len(cat.sku_code),
-                    marketplace_buyers=len(buyers.person), zalo_followers=len(followers.person))
+        occurrences += run(
+            "events", lambda: _events(out, m, seed, people, history, orders, lines, cat, ids, cal)
+        )
+    run(
+        "ground truth",
+        lambda: _ground_truth(out, m, people, history, orders, ids, rec, hotline, occurrences, cal),
+    )
+    m.counts.update(
+        people=people.n,
+        pos_records=rec.n,
+        pos_duplicates=int((rec.dup_of >= 0).sum()),
+        orders=orders.n,
+        order_lines=len(lines.sku),
+        skus=len(cat.sku_code),
+        marketplace_buyers=len(buyers.person),
+        zalo_followers=len(followers.person),
+    )
     writer.write_json(out / "manifest.json", m.as_dict())
     return m
 
@@ -131,7 +178,7 @@ class _Runner:
     def __init__(self, manifest: Manifest, on_step: StepCallback | None) -> None:
         self.m, self.on_step = manifest, on_step
 
-    def __call__(self, name: str, fn: Callable):  # noqa: ANN204
+    def __call__(self, name: str, fn: Callable[[], T]) -> T:
         if self.on_step:
             self.on_step(name, "start")
         t0 = time.perf_counter()
@@ -142,8 +189,16 @@ class _Runner:
         return result
 
 
-STEPS = ("catalogue", "people", "purchases", "orders", "pos records", "files", "events",
-         "ground truth")
+STEPS = (
+    "catalogue",
+    "people",
+    "purchases",
+    "orders",
+    "pos records",
+    "files",
+    "events",
+    "ground truth",
+)
 
 
 def _data(out: Path, m: Manifest, name: str, table: pa.Table, mapping: dict) -> None:
@@ -159,35 +214,60 @@ def _data(out: Path, m: Manifest, name: str, table: pa.Table, mapping: dict) -> 
 def _mapping(out: Path, m: Manifest, name: str, mapping: dict, rows: int) -> None:
     map_name = name.rsplit(".", 1)[0] + ".mapping.yaml"
     writer.write_mapping(out / map_name, mapping)
-    m.files.append(FileEntry(name, mapping["kind"], mapping["source"], map_name, rows,
-                             (out / name).stat().st_size))
+    m.files.append(
+        FileEntry(
+            name, mapping["kind"], mapping["source"], map_name, rows, (out / name).stat().st_size
+        )
+    )
     m.files.append(FileEntry(map_name, "mapping", None, None, 0, (out / map_name).stat().st_size))
 
 
-def _events(out: Path, m: Manifest, seed: int, people, history, orders, lines, cat, ids,  # noqa: ANN001
-            cal) -> list[pa.Table]:  # noqa: ANN001
+def _events(
+    out: Path,
+    m: Manifest,
+    seed: int,
+    people: People,
+    history: purchasing.History,
+    orders: purchasing.Orders,
+    lines: purchasing.Lines,
+    cat: Catalogue,
+    ids: pa.Array,
+    cal: Calendar,
+) -> list[pa.Table]:
     """Build the event frame, write web and app NDJSON, return identifier occurrences."""
     devices, first = dg.build_devices(rng_for(seed, "devices"), people, orders)
-    sessions = dg.build_sessions(rng_for(seed, "sessions"), people, history, orders, devices,
-                                 first, cal)
+    sessions = dg.build_sessions(
+        rng_for(seed, "sessions"), people, history, orders, devices, first, cal
+    )
     frame = dg.build_events(rng_for(seed, "events"), people, orders, lines, cat, devices, sessions)
-    vocab = segment.build_vocab(rng_for(seed, "vocab"), people, orders, lines, cat, devices, ids,
-                                frame)
+    vocab = segment.build_vocab(
+        rng_for(seed, "vocab"), people, orders, lines, cat, devices, ids, frame
+    )
     app = devices.platform[frame.device] >= 2
     parts = []
-    for name, source, mask in (("web_events.ndjson", "web", ~app), ("app_events.ndjson", "app", app)):
+    for name, source, mask in (
+        ("web_events.ndjson", "web", ~app),
+        ("app_events.ndjson", "app", app),
+    ):
         idx = np.flatnonzero(mask)
         sub = _subset(frame, idx)
-        chunks = (segment.render_lines(vocab, sub, devices, lo, min(lo + EVENT_CHUNK, sub.n))
-                  for lo in range(0, sub.n, EVENT_CHUNK))
+        chunks = (
+            segment.render_lines(vocab, sub, devices, lo, min(lo + EVENT_CHUNK, sub.n))
+            for lo in range(0, sub.n, EVENT_CHUNK)
+        )
         writer.write_lines(out / name, chunks)
         mapping = {**mappings.events(), "source": source}
         _mapping(out, m, name, mapping, sub.n)
         parts += _event_occurrences(name, sub, vocab)
-    m.counts.update(events=frame.n, duplicate_deliveries=int(frame.n - len(np.unique(frame.message))),
-                    devices=len(devices.person), sessions=len(sessions.person))
-    writer.write_parquet(out / "ground_truth" / "devices.parquet",
-                         truth.devices_table(devices, vocab.anonymous_id))
+    m.counts.update(
+        events=frame.n,
+        duplicate_deliveries=int(frame.n - len(np.unique(frame.message))),
+        devices=len(devices.person),
+        sessions=len(sessions.person),
+    )
+    writer.write_parquet(
+        out / "ground_truth" / "devices.parquet", truth.devices_table(devices, vocab.anonymous_id)
+    )
     return parts
 
 
@@ -197,21 +277,29 @@ def _subset(f: dg.EventFrame, idx: np.ndarray) -> dg.EventFrame:
 
 def _event_occurrences(name: str, f: dg.EventFrame, v: segment.Vocab) -> list[pa.Table]:
     """anonymousIds, userIds and the traits typed at identify, as they appear in a file."""
-    dev = np.unique(f.device)
-    anon_person = np.full(len(dev), -1)
-    first = np.searchsorted(np.sort(f.device), dev)
-    anon_person = f.person[np.argsort(f.device, kind="stable")][first]
+    dev, first = np.unique(f.device, return_index=True)
+    anon_person = f.person[first]
     users = np.unique(f.person[f.with_user | (f.kind == dg.K_ALIAS)])
     idents = np.unique(f.person[f.kind == dg.K_IDENTIFY])
-    email = pc.if_else(pc.is_valid(v.traits), pa.scalar(""), pa.scalar(""))
-    del email
-    return [truth.occurrences(name, "anonymous_id", v.anonymous_id.take(pa.array(dev)), anon_person),
-            truth.occurrences(name, "user_id", v.user_id.take(pa.array(users)), users),
-            truth.occurrences(name, "phone", v.trait_phone.take(pa.array(idents)), idents)]
+    return [
+        truth.occurrences(name, "anonymous_id", v.anonymous_id.take(pa.array(dev)), anon_person),
+        truth.occurrences(name, "user_id", v.user_id.take(pa.array(users)), users),
+        truth.occurrences(name, "phone", v.trait_phone.take(pa.array(idents)), idents),
+    ]
 
 
-def _ground_truth(out: Path, m: Manifest, people, history, orders, ids, rec, hotline,  # noqa: ANN001
-                  occurrences: list[pa.Table], cal) -> None:  # noqa: ANN001
+def _ground_truth(
+    out: Path,
+    m: Manifest,
+    people: People,
+    history: purchasing.History,
+    orders: purchasing.Orders,
+    ids: pa.Array,
+    rec: pos.PosRecords,
+    hotline: np.ndarray,
+    occurrences: list[pa.Table],
+    cal: Calendar,
+) -> None:
     gt = out / "ground_truth"
     tables = {
         "records.parquet": truth.records(occurrences),
@@ -224,11 +312,12 @@ def _ground_truth(out: Path, m: Manifest, people, history, orders, ids, rec, hot
         writer.write_parquet(gt / name, table)
     for name in sorted(p.name for p in gt.iterdir()):
         rows = tables[name].num_rows if name in tables else _parquet_rows(gt / name)
-        m.files.append(FileEntry(f"ground_truth/{name}", "ground_truth", None, None, rows,
-                                 (gt / name).stat().st_size))
+        m.files.append(
+            FileEntry(
+                f"ground_truth/{name}", "ground_truth", None, None, rows, (gt / name).stat().st_size
+            )
+        )
 
 
 def _parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
     return pq.ParquetFile(path).metadata.num_rows

@@ -106,5 +106,8 @@ def nearest_store_matrix() -> np.ndarray:
     plon = np.radians([v[2] for v in PROVINCES.values()])[:, None]
     slat = np.radians([s[3] for s in STORES])[None, :]
     slon = np.radians([s[4] for s in STORES])[None, :]
-    h = np.sin((slat - plat) / 2) ** 2 + np.cos(plat) * np.cos(slat) * np.sin((slon - plon) / 2) ** 2
+    h = (
+        np.sin((slat - plat) / 2) ** 2
+        + np.cos(plat) * np.cos(slat) * np.sin((slon - plon) / 2) ** 2
+    )
     return np.argsort(2 * 6371 * np.arcsin(np.sqrt(h)), axis=1, kind="stable")

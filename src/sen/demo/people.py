@@ -23,8 +23,8 @@ CHANNEL_MIX = np.array([0.65, 0.15, 0.08, 0.12])
 PLATFORMS = ("shopee", "lazada", "tiktok")
 
 # Population parameters of the buy-till-you-die process (rates per year).
-LAMBDA_SHAPE, LAMBDA_RATE = 0.75, 0.6   # purchase rate lambda ~ Gamma(r, alpha)
-DROPOUT_A, DROPOUT_B = 0.8, 3.2          # dropout p ~ Beta(a, b)
+LAMBDA_SHAPE, LAMBDA_RATE = 0.75, 0.6  # purchase rate lambda ~ Gamma(r, alpha)
+DROPOUT_A, DROPOUT_B = 0.8, 3.2  # dropout p ~ Beta(a, b)
 SPEND_P, SPEND_Q, SPEND_GAMMA = 4.0, 3.5, 1_400_000.0  # gamma-gamma order values
 EXISTING_SHARE = 0.35  # acquired before the export window
 
@@ -78,19 +78,30 @@ def build_people(rng: np.random.Generator, n: int, cal: Calendar) -> People:
     brand = (rng.random(n) < 0.55).astype(np.int64)
     mix = _channel_mix(rng, age, province)
     young = age < 30
-    platform = np.where(young, rng.choice(3, n, p=[0.45, 0.15, 0.40]),
-                        rng.choice(3, n, p=[0.55, 0.25, 0.20]))
+    platform = np.where(
+        young, rng.choice(3, n, p=[0.45, 0.15, 0.40]), rng.choice(3, n, p=[0.55, 0.25, 0.20])
+    )
     return People(
-        female=female, birth_day=birth_day, surname=surname, middle=middle, given=given,
-        province=province, home_store=home, phone=phone, phone_owner=owner,
+        female=female,
+        birth_day=birth_day,
+        surname=surname,
+        middle=middle,
+        given=given,
+        province=province,
+        home_store=home,
+        phone=phone,
+        phone_owner=owner,
         email=_emails(rng, surname, middle, given, birth_day),
         zalo_id=_zalo_ids(rng, n),
         lam=rng.gamma(LAMBDA_SHAPE, 1 / LAMBDA_RATE, size=n),
         p_drop=rng.beta(DROPOUT_A, DROPOUT_B, size=n),
         spend_nu=rng.gamma(SPEND_Q, 1 / SPEND_GAMMA, size=n),
         acq_day=_acquisition_days(rng, n, cal),
-        fav_brand=brand, brand_loyalty=rng.beta(6, 2, size=n),
-        shoe_size=_shoe_sizes(rng, female), channel_mix=mix, platform=platform,
+        fav_brand=brand,
+        brand_loyalty=rng.beta(6, 2, size=n),
+        shoe_size=_shoe_sizes(rng, female),
+        channel_mix=mix,
+        platform=platform,
         digital=(mix[:, 1] + mix[:, 2] > 0.12) | (rng.random(n) < 0.35 - 0.004 * (age - 18)),
     )
 
@@ -106,7 +117,9 @@ def _places(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     for p in np.unique(store_prov):
         stores = np.flatnonzero(store_prov == p)
         mask = province == p
-        home[mask] = rng.choice(stores, size=int(mask.sum()), p=traffic[stores] / traffic[stores].sum())
+        home[mask] = rng.choice(
+            stores, size=int(mask.sum()), p=traffic[stores] / traffic[stores].sum()
+        )
     return province, home
 
 
@@ -165,15 +178,30 @@ def _shoe_sizes(rng: np.random.Generator, female: np.ndarray) -> np.ndarray:
     """EU shoe size: women around 37, men around 41.5."""
     size = np.where(female, rng.normal(37.0, 1.1, len(female)), rng.normal(41.5, 1.3, len(female)))
     return np.where(female, np.clip(np.rint(size), 35, 40), np.clip(np.rint(size), 38, 46)).astype(
-        np.int64)
+        np.int64
+    )
 
 
-_DOMAINS = {"gmail.com": 70, "yahoo.com": 7, "yahoo.com.vn": 4, "outlook.com": 5,
-            "hotmail.com": 4, "icloud.com": 5, "fpt.com.vn": 2, "vnpt.vn": 1, "viettel.com.vn": 2}
+_DOMAINS = {
+    "gmail.com": 70,
+    "yahoo.com": 7,
+    "yahoo.com.vn": 4,
+    "outlook.com": 5,
+    "hotmail.com": 4,
+    "icloud.com": 5,
+    "fpt.com.vn": 2,
+    "vnpt.vn": 1,
+    "viettel.com.vn": 2,
+}
 
 
-def _emails(rng: np.random.Generator, surname: pa.Array, middle: pa.Array, given: pa.Array,
-            birth_day: np.ndarray) -> pa.Array:
+def _emails(
+    rng: np.random.Generator,
+    surname: pa.Array,
+    middle: pa.Array,
+    given: pa.Array,
+    birth_day: np.ndarray,
+) -> pa.Array:
     """An address for about half the people, from their name, made unique."""
     n = len(surname)
     s, m, g = (names.ascii_slug(a) for a in (surname, middle, given))
@@ -183,11 +211,13 @@ def _emails(rng: np.random.Generator, surname: pa.Array, middle: pa.Array, given
         pc.binary_join_element_wise(g, ".", s, yy, ""),
         pc.binary_join_element_wise(s, m, g, zero_padded(year, 4), ""),
         pc.binary_join_element_wise(g, s, alphabet_codes(rng, n, 3), ""),
-        pc.binary_join_element_wise(g, pc.utf8_slice_codeunits(s, 0, 1),
-                                    pc.utf8_slice_codeunits(m, 0, 1), yy, ""),
+        pc.binary_join_element_wise(
+            g, pc.utf8_slice_codeunits(s, 0, 1), pc.utf8_slice_codeunits(m, 0, 1), yy, ""
+        ),
     ]
-    local = pc.choose(pa.array(rng.choice(4, size=n, p=[0.35, 0.3, 0.25, 0.1]).astype(np.int8)),
-                      *forms)
+    local = pc.choose(
+        pa.array(rng.choice(4, size=n, p=[0.35, 0.3, 0.25, 0.1]).astype(np.int8)), *forms
+    )
     local = _made_unique(local)
     domain = names.pick(rng, _DOMAINS, n)
     email = pc.binary_join_element_wise(local, "@", domain, "")
@@ -209,5 +239,6 @@ def _made_unique(local: pa.Array) -> pa.Array:
 def _zalo_ids(rng: np.random.Generator, n: int) -> pa.Array:
     """19-digit Zalo user ids for about 60% of people."""
     ids = pc.binary_join_element_wise(
-        zero_padded(rng.integers(1, 10, size=n), 1), alphabet_codes(rng, n, 18), "")
+        zero_padded(rng.integers(1, 10, size=n), 1), alphabet_codes(rng, n, 18), ""
+    )
     return pc.if_else(pa.array(rng.random(n) < 0.6), ids, pa.nulls(n, pa.string()))

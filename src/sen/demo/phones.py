@@ -24,10 +24,27 @@ CARRIERS: dict[str, tuple[float, tuple[int, ...]]] = {
 }
 # new two-digit prefix (after the leading 0) -> old three-digit prefix
 LEGACY_PREFIX: dict[int, int] = {
-    70: 120, 79: 121, 77: 122, 76: 126, 78: 128,
-    83: 123, 84: 124, 85: 125, 81: 127, 82: 129,
-    32: 162, 33: 163, 34: 164, 35: 165, 36: 166, 37: 167, 38: 168, 39: 169,
-    56: 186, 58: 188, 59: 199,
+    70: 120,
+    79: 121,
+    77: 122,
+    76: 126,
+    78: 128,
+    83: 123,
+    84: 124,
+    85: 125,
+    81: 127,
+    82: 129,
+    32: 162,
+    33: 163,
+    34: 164,
+    35: 165,
+    36: 166,
+    37: 167,
+    38: 168,
+    39: 169,
+    56: 186,
+    58: 188,
+    59: 199,
 }
 ALL_PREFIXES = tuple(p for _, (_, ps) in CARRIERS.items() for p in ps)
 STYLES = ("plain", "spaces", "dots", "plus84", "84", "0084", "plus84_spaces")

@@ -54,8 +54,9 @@ def store_phones(rng: np.random.Generator) -> np.ndarray:
     return phones.mobile_numbers(rng, len(geo.STORES))
 
 
-def build_records(rng: np.random.Generator, people: People, history: History, cal: Calendar,
-                  hotline: np.ndarray) -> PosRecords:
+def build_records(
+    rng: np.random.Generator, people: People, history: History, cal: Calendar, hotline: np.ndarray
+) -> PosRecords:
     """Originals for everyone who ever bought in a store, then the duplicates."""
     in_store = history.channel == STORE
     person, first = np.unique(history.person[in_store], return_index=True)
@@ -68,8 +69,9 @@ def build_records(rng: np.random.Generator, people: People, history: History, ca
     rec_day = np.concatenate([day, dup_day])
     rec_store = np.concatenate([store, people.home_store[person[dup_src]]])
     dup_of = np.concatenate([np.full(n_orig, -1), dup_src])
-    dup_kind = np.concatenate([np.full(n_orig, -1), rng.choice(5, len(dup_src),
-                                                               p=[0.25, 0.15, 0.15, 0.25, 0.2])])
+    dup_kind = np.concatenate(
+        [np.full(n_orig, -1), rng.choice(5, len(dup_src), p=[0.25, 0.15, 0.15, 0.25, 0.2])]
+    )
     order = np.lexsort((np.arange(len(rec_person)), rec_day))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -79,20 +81,33 @@ def build_records(rng: np.random.Generator, people: People, history: History, ca
     return _typed(rng, people, rec_person, rec_day, rec_store, dup_of, dup_kind, hotline)
 
 
-def _typed(rng: np.random.Generator, people: People, person: np.ndarray, day: np.ndarray,
-           store: np.ndarray, dup_of: np.ndarray, dup_kind: np.ndarray,
-           hotline: np.ndarray) -> PosRecords:
+def _typed(
+    rng: np.random.Generator,
+    people: People,
+    person: np.ndarray,
+    day: np.ndarray,
+    store: np.ndarray,
+    dup_of: np.ndarray,
+    dup_kind: np.ndarray,
+    hotline: np.ndarray,
+) -> PosRecords:
     """What the cashier typed for each record."""
     n = len(person)
     is_dup = dup_of >= 0
-    name_kind = np.where(rng.random(n) < 0.03, dirt.NAME_CAPS,
-                         np.where(rng.random(n) < 0.05, dirt.NAME_FOLDED, dirt.NAME_CLEAN))
+    name_kind = np.where(
+        rng.random(n) < 0.03,
+        dirt.NAME_CAPS,
+        np.where(rng.random(n) < 0.05, dirt.NAME_FOLDED, dirt.NAME_CLEAN),
+    )
     name_kind[dup_kind == 0] = dirt.NAME_FOLDED
     name_kind[dup_kind == 1] = dirt.NAME_SWAPPED
     name_kind[dup_kind == 2] = dirt.NAME_CAPS
-    name = dirt.names_as_typed(people.surname.take(pa.array(person)),
-                               people.middle.take(pa.array(person)),
-                               people.given.take(pa.array(person)), name_kind)
+    name = dirt.names_as_typed(
+        people.surname.take(pa.array(person)),
+        people.middle.take(pa.array(person)),
+        people.given.take(pa.array(person)),
+        name_kind,
+    )
     nsn = people.phone[person].copy()
     nsn[dup_kind == 3] = phones.with_typo(rng, nsn[dup_kind == 3])
     second = dup_kind == 4
@@ -105,22 +120,26 @@ def _typed(rng: np.random.Generator, people: People, person: np.ndarray, day: np
     kind = np.where(second & (kind < dirt.PH_JUNK), 7, kind)
     nsn = np.where(at_store, hotline[store], np.where(kind >= dirt.PH_JUNK, -1, nsn))
     nsn = np.where(np.isin(kind, [dirt.PH_JUNK, dirt.PH_EMPTY]), -1, nsn)
-    email = dirt.emails_as_typed(rng, people.email.take(pa.array(person)),
-                                 kept=0.75, messy=0.06, junk=0.03)
+    email = dirt.emails_as_typed(
+        rng, people.email.take(pa.array(person)), kept=0.75, messy=0.06, junk=0.03
+    )
     email = pc.if_else(pa.array(is_dup & (rng.random(n) < 0.6)), pa.scalar(""), email)
     card = unique_draw(lambda r, k: r.integers(10_000_000, 100_000_000, k), n, rng)
     member = ~is_dup & (rng.random(n) < 0.4)
-    cards = pc.if_else(pa.array(member),
-                       pc.binary_join_element_wise("VM", zero_padded(card, 8), ""), pa.scalar(""))
+    cards = pc.if_else(
+        pa.array(member), pc.binary_join_element_wise("VM", zero_padded(card, 8), ""), pa.scalar("")
+    )
     tier = pa.array(list(TIERS)).take(pa.array(rng.choice(3, n, p=[0.6, 0.3, 0.1])))
     tier = pc.if_else(pa.array(member), tier, pa.scalar(""))
     code = pc.binary_join_element_wise("KH", zero_padded(np.arange(1, n + 1), 7), "")
-    return PosRecords(code, person, day, store, dup_of, dup_kind, name, text, kind, nsn, email,
-                      cards, tier)
+    return PosRecords(
+        code, person, day, store, dup_of, dup_kind, name, text, kind, nsn, email, cards, tier
+    )
 
 
-def invoice_customers(rng: np.random.Generator, records: PosRecords, orders: Orders,
-                      people: People, cal: Calendar) -> tuple[np.ndarray, pa.Array]:
+def invoice_customers(
+    rng: np.random.Generator, records: PosRecords, orders: Orders, people: People, cal: Calendar
+) -> tuple[np.ndarray, pa.Array]:
     """Which record each store order names (-1 for an anonymous walk-in) and the
     phone typed on the invoice.
 
@@ -145,8 +164,9 @@ def invoice_customers(rng: np.random.Generator, records: PosRecords, orders: Ord
     rec = np.where(walk_in | (orders.channel != STORE), -1, rec)
     phone = records.phone.take(pa.array(np.maximum(rec, 0)))
     typed = walk_in & (rng.random(orders.n) < 0.3)
-    phone = pc.if_else(pa.array(rec >= 0), phone,
-                       pc.if_else(pa.array(typed), phones.national(people.phone[orders.person]),
-                                  pa.scalar("")))
+    phone = pc.if_else(
+        pa.array(rec >= 0),
+        phone,
+        pc.if_else(pa.array(typed), phones.national(people.phone[orders.person]), pa.scalar("")),
+    )
     return rec, phone
-

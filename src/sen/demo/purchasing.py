@@ -24,14 +24,28 @@ STORE, WEB, APP, MARKET = range(4)
 COMPLETED, REFUNDED, CANCELLED = range(3)
 STATUSES = ("completed", "refunded", "cancelled")
 # coupon code, discount (VND, or percent when < 100), channels it is used on
-COUPONS = (("", 0), ("VIP200K", 200_000), ("BDAY10", 10), ("WELCOME100K", 100_000),
-           ("FREESHIP", 0), ("SALE15", 15), ("SHOPVELA50K", 50_000), ("LIVE30K", 30_000))
-_COUPON_BY_CHANNEL = {STORE: ([0, 1, 2], [0.92, 0.05, 0.03]),
-                      WEB: ([0, 3, 4, 5], [0.75, 0.1, 0.08, 0.07]),
-                      APP: ([0, 3, 4, 5], [0.7, 0.12, 0.08, 0.1]),
-                      MARKET: ([0, 6, 7], [0.7, 0.2, 0.1])}
-_STATUS_BY_CHANNEL = {STORE: [0.975, 0.025, 0.0], WEB: [0.94, 0.04, 0.02],
-                      APP: [0.94, 0.04, 0.02], MARKET: [0.92, 0.03, 0.05]}
+COUPONS = (
+    ("", 0),
+    ("VIP200K", 200_000),
+    ("BDAY10", 10),
+    ("WELCOME100K", 100_000),
+    ("FREESHIP", 0),
+    ("SALE15", 15),
+    ("SHOPVELA50K", 50_000),
+    ("LIVE30K", 30_000),
+)
+_COUPON_BY_CHANNEL = {
+    STORE: ([0, 1, 2], [0.92, 0.05, 0.03]),
+    WEB: ([0, 3, 4, 5], [0.75, 0.1, 0.08, 0.07]),
+    APP: ([0, 3, 4, 5], [0.7, 0.12, 0.08, 0.1]),
+    MARKET: ([0, 6, 7], [0.7, 0.2, 0.1]),
+}
+_STATUS_BY_CHANNEL = {
+    STORE: [0.975, 0.025, 0.0],
+    WEB: [0.94, 0.04, 0.02],
+    APP: [0.94, 0.04, 0.02],
+    MARKET: [0.92, 0.03, 0.05],
+}
 # category shares by gender: (men's shoes, women's shoes, sandals, bags, belts, care)
 _CAT_FEMALE = [0.10, 0.42, 0.15, 0.25, 0.03, 0.05]
 _CAT_MALE = [0.50, 0.06, 0.12, 0.10, 0.15, 0.07]
@@ -111,16 +125,26 @@ def _draw_rows(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     return np.minimum((rng.random(len(probs))[:, None] > cum).sum(axis=1), probs.shape[1] - 1)
 
 
-def _stores(rng: np.random.Generator, people: People, person: np.ndarray, day: np.ndarray,
-            channel: np.ndarray, cal: Calendar) -> np.ndarray:
+def _stores(
+    rng: np.random.Generator,
+    people: People,
+    person: np.ndarray,
+    day: np.ndarray,
+    channel: np.ndarray,
+    cal: Calendar,
+) -> np.ndarray:
     """Home store mostly; sometimes another store; never one not yet open."""
     n = len(person)
     traffic = np.array([s[6] for s in geo.STORES])
     store = people.home_store[person].copy()
     away = rng.random(n) < 0.18
     store[away] = rng.choice(len(traffic), size=int(away.sum()), p=traffic / traffic.sum())
-    opened = np.array([cal.day_of(cal.history_start.replace(year=s[5])) if s[5] > cal.history_start.year
-                       else 0 for s in geo.STORES])
+    opened = np.array(
+        [
+            cal.day_of(cal.history_start.replace(year=s[5])) if s[5] > cal.history_start.year else 0
+            for s in geo.STORES
+        ]
+    )
     closed = opened[store] > day
     nearest = geo.nearest_store_matrix()[people.province[person[closed]]]
     ok = opened[nearest] <= day[closed][:, None]
@@ -129,8 +153,9 @@ def _stores(rng: np.random.Generator, people: People, person: np.ndarray, day: n
     return np.where((channel == STORE) | click_collect, store, -1)
 
 
-def window_orders(rng: np.random.Generator, people: People, history: History,
-                  cal: Calendar) -> Orders:
+def window_orders(
+    rng: np.random.Generator, people: People, history: History, cal: Calendar
+) -> Orders:
     """The purchases inside the export window, with times, statuses and coupons."""
     inside = history.day >= cal.window_first_day
     person, day = history.person[inside], history.day[inside]
@@ -139,10 +164,18 @@ def window_orders(rng: np.random.Generator, people: People, history: History,
     online = channel != STORE
     ts = cal.local_midnight_utc_s(day) + minutes_of_day(rng, online) * 60 + rng.integers(0, 60, n)
     order = np.argsort(ts, kind="stable")
-    person, day, channel, store, ts = person[order], day[order], channel[order], store[order], ts[order]
-    platform = np.where(channel == MARKET,
-                        np.where(rng.random(n) < 0.8, people.platform[person], rng.integers(0, 3, n)),
-                        -1)
+    person, day, channel, store, ts = (
+        person[order],
+        day[order],
+        channel[order],
+        store[order],
+        ts[order],
+    )
+    platform = np.where(
+        channel == MARKET,
+        np.where(rng.random(n) < 0.8, people.platform[person], rng.integers(0, 3, n)),
+        -1,
+    )
     status = np.empty(n, dtype=np.int64)
     coupon = np.empty(n, dtype=np.int64)
     for ch in range(4):
@@ -151,8 +184,11 @@ def window_orders(rng: np.random.Generator, people: People, history: History,
         codes, p = _COUPON_BY_CHANNEL[ch]
         coupon[mask] = rng.choice(codes, size=int(mask.sum()), p=p)
     end_s = cal.local_midnight_utc_s(np.array([cal.days]))[0] - 1
-    status_ts = np.where(status == REFUNDED, ts + rng.integers(2, 21, n) * 86_400,
-                         np.where(status == CANCELLED, ts + rng.integers(600, 86_400, n), ts))
+    status_ts = np.where(
+        status == REFUNDED,
+        ts + rng.integers(2, 21, n) * 86_400,
+        np.where(status == CANCELLED, ts + rng.integers(600, 86_400, n), ts),
+    )
     late = status_ts > end_s
     status[late], status_ts[late] = COMPLETED, ts[late]
     family = np.where(channel == STORE, 0, np.where(channel == MARKET, 2, 1))
@@ -161,12 +197,25 @@ def window_orders(rng: np.random.Generator, people: People, history: History,
         mask = family == f
         seq[mask] = np.arange(int(mask.sum())) + 1
     zeros = np.zeros(n, dtype=np.int64)
-    return Orders(person, ts, channel, store, platform, status, coupon, zeros.copy(),
-                  zeros.copy(), zeros.copy(), status_ts, seq)
+    return Orders(
+        person,
+        ts,
+        channel,
+        store,
+        platform,
+        status,
+        coupon,
+        zeros.copy(),
+        zeros.copy(),
+        zeros.copy(),
+        status_ts,
+        seq,
+    )
 
 
-def order_lines(rng: np.random.Generator, people: People, orders: Orders, cat: Catalogue,
-                cal: Calendar) -> tuple[Orders, Lines]:
+def order_lines(
+    rng: np.random.Generator, people: People, orders: Orders, cat: Catalogue, cal: Calendar
+) -> tuple[Orders, Lines]:
     """Line items of every order, then the order totals that follow from them.
 
     The order's value is drawn gamma-gamma style (shape ``SPEND_P``, the
@@ -184,18 +233,24 @@ def order_lines(rng: np.random.Generator, people: People, orders: Orders, cat: C
     unit = cat.style_price[cat.sku_style[sku]]
     day = np.clip(cal.day_of_ts(orders.ts[line_order]), 0, cal.days - 1)
     marked = rng.random(len(sku)) < cal.sale_share[day]
-    disc = np.where(marked, np.round(unit * qty * cal.markdown[day] / 1000) * 1000, 0).astype(np.int64)
+    disc = np.where(marked, np.round(unit * qty * cal.markdown[day] / 1000) * 1000, 0).astype(
+        np.int64
+    )
     lines = Lines(line_order, sku, qty, unit, disc)
     return _with_totals(rng, orders, lines), lines
 
 
-def pick_skus(rng: np.random.Generator, people: People, person: np.ndarray, target: np.ndarray,
-              cat: Catalogue) -> np.ndarray:
+def pick_skus(
+    rng: np.random.Generator, people: People, person: np.ndarray, target: np.ndarray, cat: Catalogue
+) -> np.ndarray:
     """A SKU per row: usual brand, a category for the gender, nearest price, own size."""
     n = len(person)
     female = people.female[person]
-    brand = np.where(rng.random(n) < people.brand_loyalty[person], people.fav_brand[person],
-                     1 - people.fav_brand[person])
+    brand = np.where(
+        rng.random(n) < people.brand_loyalty[person],
+        people.fav_brand[person],
+        1 - people.fav_brand[person],
+    )
     category = np.where(female, rng.choice(6, n, p=_CAT_FEMALE), rng.choice(6, n, p=_CAT_MALE))
     style = np.empty(n, dtype=np.int64)
     for b in (0, 1):
@@ -211,14 +266,23 @@ def pick_skus(rng: np.random.Generator, people: People, person: np.ndarray, targ
     return cat.lookup[style, slot, _size_slot(rng, people, person, category, cat)]
 
 
-def _size_slot(rng: np.random.Generator, people: People, person: np.ndarray,
-               category: np.ndarray, cat: Catalogue) -> np.ndarray:
+def _size_slot(
+    rng: np.random.Generator,
+    people: People,
+    person: np.ndarray,
+    category: np.ndarray,
+    cat: Catalogue,
+) -> np.ndarray:
     """Own size nine times in ten (±1 otherwise); gifts for the other gender get a typical size."""
-    own = people.shoe_size[person] + np.where(rng.random(len(person)) < 0.9, 0,
-                                              rng.choice([-1, 1], len(person)))
-    gift = (category == CAT_WOMEN) & ~people.female[person] | (category == CAT_MEN) & people.female[person]
-    typical = np.where(category == CAT_WOMEN, rng.integers(36, 39, len(person)),
-                       rng.integers(40, 43, len(person)))
+    own = people.shoe_size[person] + np.where(
+        rng.random(len(person)) < 0.9, 0, rng.choice([-1, 1], len(person))
+    )
+    gift = (category == CAT_WOMEN) & ~people.female[person] | (category == CAT_MEN) & people.female[
+        person
+    ]
+    typical = np.where(
+        category == CAT_WOMEN, rng.integers(36, 39, len(person)), rng.integers(40, 43, len(person))
+    )
     size = np.where(gift, typical, own)
     rng_ = cat.size_range[category]
     size = np.clip(size, rng_[:, 0], rng_[:, 1])
@@ -228,16 +292,20 @@ def _size_slot(rng: np.random.Generator, people: People, person: np.ndarray,
 
 def _with_totals(rng: np.random.Generator, orders: Orders, lines: Lines) -> Orders:
     """Order discount from the coupon, shipping for small online orders, the total."""
-    gross = np.bincount(lines.order, weights=lines.unit_price * lines.quantity - lines.line_discount,
-                        minlength=orders.n).astype(np.int64)
+    gross = np.bincount(
+        lines.order,
+        weights=lines.unit_price * lines.quantity - lines.line_discount,
+        minlength=orders.n,
+    ).astype(np.int64)
     amount = np.array([c[1] for c in COUPONS])[orders.coupon]
     discount = np.where(amount < 100, np.round(gross * amount / 100 / 1000) * 1000, amount)
     discount = np.minimum(discount, gross // 2).astype(np.int64)
     online = orders.channel != STORE
     free = (np.array([c[0] for c in COUPONS])[orders.coupon] == "FREESHIP") | (gross >= 1_500_000)
-    fee = np.where(orders.channel == MARKET, rng.choice([0, 15_000, 22_000, 30_000], orders.n),
-                   30_000)
+    fee = np.where(
+        orders.channel == MARKET, rng.choice([0, 15_000, 22_000, 30_000], orders.n), 30_000
+    )
     shipping = np.where(online & ~free, fee, 0).astype(np.int64)
-    return replace(orders, order_discount=discount, shipping=shipping,
-                   total=gross - discount + shipping)
-
+    return replace(
+        orders, order_discount=discount, shipping=shipping, total=gross - discount + shipping
+    )

@@ -46,8 +46,10 @@ def write_xlsx(path: Path, table: pa.Table, sheet: str) -> None:
 
 
 def _pin_zip_dates(data: bytes, path: Path) -> None:
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
-            path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
@@ -73,8 +75,10 @@ def write_lines(path: Path, chunks: Iterable[pa.Array]) -> int:
             chunk = chunk.cast(pa.large_string()) if chunk.type != pa.large_string() else chunk
             offsets = chunk.buffers()[1]
             data = chunk.buffers()[2]
-            off = np.frombuffer(offsets, dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-            fh.write(memoryview(data)[int(off[0]):int(off[-1])])
+            off = np.frombuffer(offsets, dtype=np.int64)[
+                chunk.offset : chunk.offset + len(chunk) + 1
+            ]
+            fh.write(memoryview(data)[int(off[0]) : int(off[-1])])
             count += len(chunk)
     return count
 
