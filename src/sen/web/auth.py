@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -124,7 +125,7 @@ async def current_user(request: Request) -> User:
 def require_role(*roles: str) -> Callable[..., Awaitable[User]]:
     """A dependency admitting only callers whose role is one of ``roles`` (else 403)."""
 
-    async def dependency(user: User = Depends(current_user)) -> User:
+    async def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if user.role not in roles:
             raise PermissionDeniedError(
                 f"Your role ({user.role}) cannot do this; it needs {' or '.join(roles)}.",

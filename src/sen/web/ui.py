@@ -101,14 +101,14 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
+def login_form(request: Request, next: str = "/") -> Response:
     return render(request, "login.html", {"next": safe_next(next), "error": None})
 
 
 @router.post("/login")
 def login(request: Request, ops: Ops, username: Annotated[str, Form()] = "",
           password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+          next: Annotated[str, Form()] = "/") -> Response:
     """Check the password and start a session; the form again, with the reason, if not."""
     def again(key: str, status: int) -> Response:
         return render(request, "login.html", {"next": safe_next(next), "error": key,

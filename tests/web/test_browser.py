@@ -1,0 +1,116 @@
+"""End to end in headless Chromium: a real server, the login form, the overview's counts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from sen.config import Settings
+from sen.store import operational
+from sen.store.analytics import DuckDBEngine
+from sen.web import create_app
+from sen.web.users import ensure_admin
+
+from .test_overview import HCM, build_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,1000")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Sen on 127.0.0.1 in a thread, with an admin and a small known data set."""
+    settings = Settings(data_dir=tmp_path / "data", secret_key="browser-test")
+    ops = operational.connect(settings.operational_url)
+    ensure_admin(ops, "admin", "mat-khau-admin")
+    ops.dispose()
+    engine = DuckDBEngine(settings.analytics_path)
+    build_store(engine, datetime.now(HCM).date())
+    engine.close()
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", ws="none", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # noqa: ANN201
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("Chromium and chromedriver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_log_in_and_read_the_overview(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(server + "/")
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    assert "/login" in browser.current_url
+    browser.find_element(By.ID, "username").send_keys("admin")
+    browser.find_element(By.ID, "password").send_keys("sai-mat-khau")
+    browser.find_element(By.ID, "login-submit").click()
+    error = wait.until(ec.presence_of_element_located((By.ID, "login-error")))
+    assert error.text == "Sai tên đăng nhập hoặc mật khẩu."
+
+    browser.find_element(By.ID, "password").send_keys("mat-khau-admin")
+    browser.find_element(By.ID, "login-submit").click()
+    total = wait.until(ec.presence_of_element_located((By.ID, "total-events")))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Tổng quan"
+    assert total.text == "6"
+    assert browser.find_element(By.ID, "total-orders").text == "3"
+    assert browser.find_element(By.ID, "total-customers").text == "2"
+    assert browser.find_element(By.ID, "total-revenue").text == "1.600.000 ₫"
+    pos = browser.find_element(By.CSS_SELECTOR, '#by-source tr[data-source="pos"]')
+    assert [td.text for td in pos.find_elements(By.TAG_NAME, "td")] == \
+        ["pos", "2", "0", "3", "1.600.000 ₫"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) == 90
+
+    browser.find_element(By.CSS_SELECTOR, 'a[lang="en"]').click()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Overview"))
+    assert browser.find_element(By.ID, "total-revenue").text == "₫1,600,000"
+
+    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    browser.get(server + "/")
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    assert "/login" in browser.current_url
