@@ -108,6 +108,10 @@ async def test_errors_are_json_with_type_message_hint_field_rule(web):
                                                                            "phone")
         r = await c.get("/no/such/page")
         assert r.status_code == 404 and r.json()["error"]["type"] == "NotFoundError"
+        r = await c.get("/no/such/page", headers={"Accept": "text/html"})
+        assert r.status_code == 404 and "Không tìm thấy trang." in r.text
+        r = await c.get("/api/nothing", headers={"Accept": "text/html"})
+        assert r.status_code == 404 and r.json()["error"]["type"] == "NotFoundError"
 
 
 async def test_openapi_documents_the_management_api(web):

@@ -42,6 +42,9 @@ STATUS: tuple[tuple[type[SenError], int], ...] = (
     (SenError, 500),
 )
 
+# Paths answered in JSON even to a browser.
+MACHINE_PATHS = ("/api/", "/v1/", "/healthz", "/metrics", "/static/", "/openapi.json")
+
 HtmlRenderer = Callable[[Request, SenError, int], Response]
 
 
@@ -83,11 +86,17 @@ def request_error(exc: RequestValidationError) -> ValidationError:
                            rule=str(first.get("type", "invalid")))
 
 
+def _browser_page(request: Request) -> bool:
+    """A page a browser asked for outside the APIs (an unknown address, say)."""
+    machine = request.url.path.startswith(MACHINE_PATHS)
+    return not machine and "text/html" in request.headers.get("accept", "")
+
+
 def install(app: FastAPI, html: HtmlRenderer) -> None:
     """Register the handlers; ``html`` renders errors of UI pages."""
 
     def answer(request: Request, exc: SenError) -> Response:
-        if getattr(request.state, "ui", False):
+        if getattr(request.state, "ui", False) or _browser_page(request):
             return html(request, exc, status_for(exc))
         return sen_error_json(exc)
 
