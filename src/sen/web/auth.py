@@ -39,6 +39,14 @@ VIEW_SOURCES = ("admin", "marketer", "analyst")
 RUN_IMPORTS = ("admin", "analyst")
 
 
+class CsrfError(PermissionDeniedError):
+    """A session request that changes something came without the session's CSRF token.
+
+    403, not 401: the caller is logged in, but this request may have been forged
+    by another site, so it is refused without ending the session.
+    """
+
+
 def ops_engine(request: Request) -> sa.Engine:
     """The operational store the lifespan opened."""
     return request.app.state.ops
@@ -116,7 +124,7 @@ async def current_user(request: Request) -> User:
         user = await run_in_threadpool(_session_user, request, ops)
         if request.method not in SAFE_METHODS and \
                 not csrf_matches(request, await _supplied_csrf(request)):
-            raise AuthError("The form is out of date (missing or wrong CSRF token).",
+            raise CsrfError("The form is out of date (missing or wrong CSRF token).",
                             hint="Reload the page and try again.")
     request.state.user = user
     return user

@@ -104,6 +104,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.title": ("Không thể thực hiện", "Not possible"),
     "error.forbidden": ("Vai trò của bạn không được phép làm việc này.",
                         "Your role does not allow this."),
+    "error.csrf": ("Biểu mẫu đã cũ. Hãy tải lại trang rồi thử lại.",
+                   "The form is out of date. Reload the page and try again."),
     "error.not_found": ("Không tìm thấy trang.", "Page not found."),
     "error.back": ("Về trang Tổng quan", "Back to the overview"),
 }

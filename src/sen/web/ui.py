@@ -28,6 +28,7 @@ from sen.web.auth import (
     MANAGE_SOURCES,
     MANAGE_USERS,
     VIEW_SOURCES,
+    CsrfError,
     csrf_matches,
     csrf_token,
     current_user,
@@ -89,7 +90,8 @@ def error_page(request: Request, exc: SenError, status: int) -> Response:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
     user = getattr(request.state, "user", None)
-    return render(request, "error.html", {"status": status, "message": exc.message},
+    return render(request, "error.html", {"status": status, "message": exc.message,
+                                          "csrf_failed": isinstance(exc, CsrfError)},
                   user=user, status_code=status)
 
 
