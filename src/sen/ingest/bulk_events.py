@@ -1,0 +1,304 @@
+"""Segment events from NDJSON or Parquet, checked and converted inside DuckDB.
+
+A file of millions of events cannot go through :func:`validate_event` one by
+one in Python at the speed the engine reads JSON, so the same rules are written
+here as SQL over one ``read_json`` scan with explicit column types (sub-objects
+as ``JSON``). The rules mirror ``sen.ingest.spec`` and give the same field and
+rule names; a test holds the two paths to the same answers.
+
+Differences a user may notice, all documented in ``docs/import.md``:
+* unknown top-level keys are not kept in ``extra`` (only ``integrations``,
+  ``channel`` and ``category`` are);
+* the 32 KB limit is measured on the fields Sen keeps;
+* ``receivedAt`` in the file is kept (an export from another tool knows when
+  the event arrived); without it, the import time is used;
+* an event without ``messageId`` gets a deterministic one from its content, so
+  importing the same file twice stores it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from sen.ingest.readers import sql_str
+from sen.ingest.spec import EVENT_TYPES, MAX_EVENT_BYTES, MAX_ID_LENGTH
+from sen.store.schema import EVENT_COLUMNS
+
+STAGE = "_sen_ev"
+_VARCHAR = ("type", "messageId", "event", "name", "userId", "anonymousId", "previousId",
+            "groupId", "timestamp", "originalTimestamp", "sentAt", "receivedAt", "channel",
+            "category")
+_JSON = ("properties", "traits", "context", "integrations")
+_IDS = ("userId", "anonymousId", "previousId", "groupId")
+_TIMES = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def source_sql(path: Path, fmt: str, parquet_types: dict[str, str] | None = None) -> str:
+    """The query reading the file with Sen's column types.
+
+    For Parquet, ``parquet_types`` (column → DuckDB type, from ``DESCRIBE``)
+    says which columns exist: missing ones are NULL, nested ones become JSON.
+    """
+    if fmt == "parquet":
+        have = parquet_types or {}
+        items = []
+        for c in (*_VARCHAR, *_JSON):
+            kind = "JSON" if c in _JSON else "VARCHAR"
+            if c not in have:
+                items.append(f"CAST(NULL AS {kind}) AS {_q(c)}")
+            elif kind == "JSON" and have[c] not in ("VARCHAR", "JSON"):
+                items.append(f"to_json({_q(c)}) AS {_q(c)}")
+            else:
+                items.append(f"CAST({_q(c)} AS {kind}) AS {_q(c)}")
+        return f"SELECT {', '.join(items)} FROM read_parquet({sql_str(str(path))})"
+    cols = {**{c: "VARCHAR" for c in _VARCHAR}, **{c: "JSON" for c in _JSON}}
+    spec = ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in cols.items())
+    return (f"SELECT * FROM read_json({sql_str(str(path))}, format = 'newline_delimited', "
+            f"ignore_errors = true, columns = {{{spec}}}, maximum_object_size = 67108864)")
+
+
+def utc(v: str) -> str:
+    """SQL: ISO-8601 text to naive UTC; text without a zone is UTC, as in the spec."""
+    zoned = (f"(suffix({v}, 'Z') OR suffix({v}, 'z') OR "
+             f"regexp_matches({v}, '[+-][0-9]{{2}}:?[0-9]{{2}}$'))")
+    return (f"CASE WHEN {v} IS NULL THEN NULL WHEN {zoned} "
+            f"THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) "
+            f"ELSE TRY_CAST({v} AS TIMESTAMP) END")
+
+
+def _rules() -> list[tuple[str, str, str, str]]:
+    """(field, rule, broken-when SQL, message) in the order validate_event reports them."""
+    types = ", ".join(sql_str(t) for t in EVENT_TYPES)
+    rules: list[tuple[str, str, str, str]] = [
+        ("", "max_event_size", f"_size > {MAX_EVENT_BYTES}",
+         f"the event is over the limit of {MAX_EVENT_BYTES} bytes (32 KB)"),
+        ("type", "missing", "_type IS NULL", "Field required"),
+        ("type", "literal_error", f"_type NOT IN ({types})",
+         "Input should be " + ", ".join(f"'{t}'" for t in EVENT_TYPES)),
+        ("messageId", "string_too_short", "length(_mid) = 0",
+         "String should have at least 1 character"),
+        ("messageId", "string_too_long", f"length(_mid) > {MAX_ID_LENGTH}",
+         f"String should have at most {MAX_ID_LENGTH} characters"),
+    ]
+    for c in _IDS:
+        rules.append((c, "value_error", f"length(_{c}) > {MAX_ID_LENGTH}",
+                      f"must be at most {MAX_ID_LENGTH} characters"))
+    for c in ("event", "name"):
+        rules.append((c, "string_too_long", f"length({_q(c)}) > {MAX_ID_LENGTH}",
+                      f"String should have at most {MAX_ID_LENGTH} characters"))
+    for c in _TIMES:
+        rules.append((c, "datetime_parsing", f"{_q(c)} IS NOT NULL AND _t_{c} IS NULL",
+                      "Input should be a valid datetime"))
+    for c in ("properties", "traits", "context"):
+        # read_json writes JSON values compactly, so the first byte tells an object.
+        rules.append((c, "dict_type",
+                      f"{_q(c)} IS NOT NULL AND left(CAST({_q(c)} AS VARCHAR), 1) <> '{{' "
+                      f"AND CAST({_q(c)} AS VARCHAR) <> 'null'",
+                      "Input should be a valid dictionary"))
+    rules += [
+        ("previousId", "required", "_type = 'alias' AND _previousId IS NULL",
+         "alias needs previousId (the old id)"),
+        ("userId", "required", "_type = 'alias' AND _userId IS NULL",
+         "alias needs userId (the new id)"),
+        ("userId", "identity_required",
+         "_type <> 'alias' AND _userId IS NULL AND _anonymousId IS NULL",
+         "every event needs userId or anonymousId; send at least one"),
+        ("event", "required", "_type = 'track' AND NULLIF(trim(event), '') IS NULL",
+         "track needs the event name in `event`"),
+        ("groupId", "required", "_type = 'group' AND _groupId IS NULL", "group needs groupId"),
+    ]
+    return rules
+
+
+def _rule_no(rules: list[tuple[str, str, str, str]]) -> str:
+    """One small CASE giving the number of the first broken rule (NULL: the event is good).
+
+    A single integer, not three text CASEs: cheaper, and DuckDB keeps the file's
+    order for it when materialising.
+    """
+    whens = " ".join(f"WHEN {r[2]} THEN {i}" for i, r in enumerate(rules))
+    return f"CAST(CASE {whens} END AS SMALLINT)"
+
+
+def computed_sql(path: Path, fmt: str, *, received_at: str,
+                 parquet_types: dict[str, str] | None = None) -> str:
+    """Every record of the file with its checks and event-log values computed."""
+    ids = ", ".join(f"NULLIF(trim({_q(c)}), '') AS _{c}" for c in _IDS)
+    times = ", ".join(f"{utc(_q(c))} AS _t_{c}" for c in _TIMES)
+    size = " + ".join(f"coalesce(strlen(CAST({_q(c)} AS VARCHAR)), 0)"
+                      for c in (*_VARCHAR, *_JSON))
+    empty = " AND ".join(f"{_q(c)} IS NULL" for c in (*_VARCHAR, *_JSON))
+    content = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), '')"
+                        for c in (*_VARCHAR, *_JSON))
+    return f"""
+    SELECT *, md5_number_upper(_message_id) AS message_key,
+           CASE WHEN _client IS NULL THEN _received
+                WHEN _t_sentAt IS NULL THEN _client
+                ELSE _received - (_t_sentAt - _client) END AS _timestamp
+    FROM (
+        SELECT *, {_rule_no(_rules())} AS _rule_no,
+               CASE WHEN _mid IS NULL THEN 'sen-' || md5(concat_ws('|', {content}))
+                    ELSE _mid END AS _message_id,
+               coalesce(_t_timestamp, _t_originalTimestamp) AS _client,
+               coalesce(_t_receivedAt, {received_at}::TIMESTAMP) AS _received
+        FROM (
+            SELECT *, {ids}, {times}, lower(trim(type)) AS _type, "messageId" AS _mid,
+                   {size} AS _size, ({empty}) AS _empty
+            FROM ({source_sql(path, fmt, parquet_types)})
+        ) AS c
+    ) AS v
+    """
+
+
+def stage_sql(computed: str, *, source: str, load_id: str) -> str:
+    """``CREATE TEMP TABLE _sen_ev``: every record as an event-log row, with
+    ``_row`` (record number; blank lines not counted, from a streaming
+    ``row_number()`` that follows the file's order), ``_rule_no`` (first broken
+    rule, NULL when good), ``_empty`` (read as nothing at all: broken JSON, not an
+    object, or none of the spec's fields) and, for rejected records, ``_payload``.
+
+    The file is parsed once; the good rows are then appended to ``events``.
+    """
+    fields = ", ".join(f"{sql_str(c)}, {_q(c)}" for c in (*_VARCHAR, *_JSON))
+    return f"""
+    CREATE OR REPLACE TEMP TABLE {STAGE} AS
+    SELECT row_number() OVER () AS _row, _rule_no, _empty,
+           CASE WHEN _rule_no IS NOT NULL AND NOT _empty
+                THEN CAST(json_merge_patch('{{}}', json_object({fields})) AS VARCHAR) END
+               AS _payload,
+           _message_id AS message_id, message_key, _type AS type, event, name,
+           _userId AS user_id, _anonymousId AS anonymous_id, _previousId AS previous_id,
+           _groupId AS group_id, {sql_str(source)} AS source, _timestamp AS timestamp,
+           _client AS original_timestamp, _t_sentAt AS sent_at, _received AS received_at,
+           properties, traits, context,
+           CASE WHEN integrations IS NOT NULL OR channel IS NOT NULL OR category IS NOT NULL
+                THEN json_merge_patch('{{}}', json_object('integrations', integrations,
+                     'channel', channel, 'category', category)) END AS extra,
+           {sql_str(load_id)} AS load_id
+    FROM ({computed})
+    """
+
+
+def raw_lines_sql(path: Path) -> str:
+    """``_sen_lines``: one row per non-blank line, numbered (``n``) as ``read_json``
+    numbers records, with the text kept only for lines that may be the
+    broken ones (not valid JSON, or without a ``"type"`` key) to stay small."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE _sen_lines AS
+    SELECT row_number() OVER () AS n,
+           CASE WHEN NOT contains(line, '"type"') OR NOT json_valid(line) THEN line END
+               AS line
+    FROM read_csv({sql_str(str(path))}, columns = {{'line': 'VARCHAR'}},
+        header = false, delim = '\\x01', quote = '', escape = '', auto_detect = false,
+        max_line_size = 67108864)
+    WHERE line IS NOT NULL AND trim(line) <> ''
+    """
+
+
+def empty_reason(line: str | None) -> tuple[str | None, str, str]:
+    """(field, rule, message) for a record read as nothing, from its raw line."""
+    import orjson
+
+    try:
+        value = orjson.loads(line or "")
+    except orjson.JSONDecodeError:
+        return None, "json_invalid", "the line is not valid JSON"
+    if not isinstance(value, dict):
+        return None, "object_required", "an event must be a JSON object"
+    return "type", "missing", "Field required"
+
+
+RULES = tuple((r[0] or None, r[1], r[3]) for r in _rules())
+
+
+@dataclass
+class EventLoad:
+    """Counts of one events file; rejected records are left in ``_sen_rejects``
+    (``_row``, ``_field``, ``_rule``, ``_message``, ``_payload``)."""
+
+    rows_in: int
+    accepted: int
+    inserted: int
+    duplicates: int
+    rejected: int
+
+
+def load_events(cur: Any, path: Path, fmt: str, *, source: str, load_id: str,
+                received_at: str) -> EventLoad:
+    """Check every record of an events file and append the new ones to ``events``.
+
+    Runs inside the caller's transaction; leaves the new events in ``_sen_fresh``
+    for the projections and the rejected records in ``_sen_rejects``.
+    """
+    parquet_types = None
+    if fmt == "parquet":
+        parquet_types = {r[0]: r[1] for r in cur.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})").fetchall()}
+    computed = computed_sql(path, fmt, received_at=received_at, parquet_types=parquet_types)
+    cur.execute(stage_sql(computed, source=source, load_id=load_id))
+    _resolve_empty(cur, path, fmt)
+    cols = ", ".join(EVENT_COLUMNS)
+    # Skip keys already stored, and later copies of a key seen earlier in the file.
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE _sen_skip AS
+        SELECT _row FROM {STAGE} WHERE _rule_no IS NULL AND message_key IN (
+            SELECT message_key FROM events WHERE message_key IN (
+                SELECT message_key FROM {STAGE} WHERE _rule_no IS NULL))
+        UNION ALL
+        SELECT _row FROM (
+            SELECT _row, row_number() OVER (PARTITION BY message_key ORDER BY _row) AS n
+            FROM {STAGE} WHERE _rule_no IS NULL AND message_key IN (
+                SELECT message_key FROM {STAGE} WHERE _rule_no IS NULL
+                GROUP BY message_key HAVING count(*) > 1)
+        ) WHERE n > 1""")
+    cur.execute(f"""INSERT INTO events SELECT {cols} FROM {STAGE}
+        WHERE _rule_no IS NULL AND _row NOT IN (SELECT _row FROM _sen_skip)""")
+    rows_in, rejected = cur.execute(f"SELECT count(*), count(_rule_no) FROM {STAGE}").fetchone()
+    skipped = cur.execute("SELECT count(DISTINCT _row) FROM _sen_skip").fetchone()[0]
+    accepted = rows_in - rejected
+    return EventLoad(rows_in, accepted, accepted - skipped, skipped, rejected)
+
+
+def fresh_events_sql() -> str:
+    """The newly stored events of the last :func:`load_events` that feed projections."""
+    return f"""CREATE OR REPLACE TEMP TABLE _sen_fresh AS
+        SELECT {", ".join(EVENT_COLUMNS)} FROM {STAGE}
+        WHERE _rule_no IS NULL AND _row NOT IN (SELECT _row FROM _sen_skip)
+          AND (type = 'identify' OR event IN ('Order Completed', 'Order Refunded',
+                                             'Order Cancelled'))"""
+
+
+def _resolve_empty(cur: Any, path: Path, fmt: str) -> None:
+    """Fill ``_sen_rejects`` with every rejected record and its reason."""
+    rules = ", ".join(f"({i}, {sql_str(f) if f else 'NULL'}, {sql_str(r)}, {sql_str(m)})"
+                      for i, (f, r, m) in enumerate(RULES))
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE _sen_rejects AS
+        SELECT s._row, r.field AS _field, r.rule AS _rule, r.message AS _message,
+               s._payload, s._empty
+        FROM {STAGE} s JOIN (VALUES {rules}) AS r(no, field, rule, message) ON s._rule_no = r.no
+        WHERE s._rule_no IS NOT NULL""")
+    empties = cur.execute("SELECT _row FROM _sen_rejects WHERE _empty").fetchall()
+    if not empties or fmt != "ndjson":
+        return
+    cur.execute(raw_lines_sql(path))
+    lines = dict(cur.execute(
+        "SELECT n, line FROM _sen_lines WHERE n IN "
+        "(SELECT _row FROM _sen_rejects WHERE _empty)").fetchall())
+    fixes = [(n, *empty_reason(lines.get(n)), lines.get(n)) for (n,) in empties]
+    cur.register("_sen_fix_arrow", pa.table(
+        {k: list(v) for k, v in zip(("n", "f", "r", "m", "line"), zip(*fixes), strict=True)},
+        schema=pa.schema([("n", pa.int64()), ("f", pa.string()), ("r", pa.string()),
+                          ("m", pa.string()), ("line", pa.string())])))
+    cur.execute("CREATE OR REPLACE TEMP TABLE _sen_fix AS SELECT * FROM _sen_fix_arrow")
+    cur.unregister("_sen_fix_arrow")
+    cur.execute("""UPDATE _sen_rejects SET _field = x.f, _rule = x.r, _message = x.m,
+                   _payload = x.line FROM _sen_fix x WHERE _sen_rejects._row = x.n""")
+    cur.execute("DROP TABLE _sen_fix")
+    cur.execute("DROP TABLE _sen_lines")
