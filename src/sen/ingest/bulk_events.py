@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+
+from sen.errors import ImportError_
 
 from sen.ingest.readers import sql_str
 from sen.ingest.spec import EVENT_TYPES, MAX_EVENT_BYTES, MAX_ID_LENGTH
@@ -238,20 +241,36 @@ def load_events(cur: Any, path: Path, fmt: str, *, source: str, load_id: str,
     Runs inside the caller's transaction; leaves the new events in ``_sen_fresh``
     for the projections and the rejected records in ``_sen_rejects``.
     """
-    parquet_types = None
-    if fmt == "parquet":
-        parquet_types = {r[0]: r[1] for r in cur.execute(
-            f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})").fetchall()}
-    computed = computed_sql(path, fmt, received_at=received_at, parquet_types=parquet_types)
-    cur.execute(stage_sql(computed, source=source, load_id=load_id))
+    if not path.is_file():
+        raise ImportError_(f"There is no file at {path}.", hint="Check the path.")
+    try:
+        parquet_types = None
+        if fmt == "parquet":
+            parquet_types = {r[0]: r[1] for r in cur.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})").fetchall()}
+        computed = computed_sql(path, fmt, received_at=received_at, parquet_types=parquet_types)
+        cur.execute(stage_sql(computed, source=source, load_id=load_id))
+    except duckdb.Error as exc:
+        raise ImportError_(f"Cannot read {path.name} as {fmt} events: {exc}",
+                           hint="Events files hold one Segment event (a JSON object) per "
+                           "line, or are Parquet with the spec's columns.") from None
     _resolve_empty(cur, path, fmt)
+    skipped = store_staged(cur)
+    rows_in, rejected = cur.execute(f"SELECT count(*), count(_rule_no) FROM {STAGE}").fetchone()
+    accepted = rows_in - rejected
+    return EventLoad(rows_in, accepted, accepted - skipped, skipped, rejected)
+
+
+def store_staged(cur: Any) -> int:
+    """Append the good rows of ``_sen_ev`` to ``events``, skipping keys already
+    stored and later copies of a key seen earlier in the file; return how many
+    good rows were skipped. Skipped rows are left in ``_sen_skip``."""
     cols = ", ".join(EVENT_COLUMNS)
-    # Skip keys already stored, and later copies of a key seen earlier in the file.
     cur.execute(f"""CREATE OR REPLACE TEMP TABLE _sen_skip AS
         SELECT _row FROM {STAGE} WHERE _rule_no IS NULL AND message_key IN (
             SELECT message_key FROM events WHERE message_key IN (
                 SELECT message_key FROM {STAGE} WHERE _rule_no IS NULL))
-        UNION ALL
+        UNION
         SELECT _row FROM (
             SELECT _row, row_number() OVER (PARTITION BY message_key ORDER BY _row) AS n
             FROM {STAGE} WHERE _rule_no IS NULL AND message_key IN (
@@ -260,10 +279,7 @@ def load_events(cur: Any, path: Path, fmt: str, *, source: str, load_id: str,
         ) WHERE n > 1""")
     cur.execute(f"""INSERT INTO events SELECT {cols} FROM {STAGE}
         WHERE _rule_no IS NULL AND _row NOT IN (SELECT _row FROM _sen_skip)""")
-    rows_in, rejected = cur.execute(f"SELECT count(*), count(_rule_no) FROM {STAGE}").fetchone()
-    skipped = cur.execute("SELECT count(DISTINCT _row) FROM _sen_skip").fetchone()[0]
-    accepted = rows_in - rejected
-    return EventLoad(rows_in, accepted, accepted - skipped, skipped, rejected)
+    return cur.execute("SELECT count(*) FROM _sen_skip").fetchone()[0]
 
 
 def fresh_events_sql() -> str:

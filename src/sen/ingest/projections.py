@@ -55,7 +55,7 @@ def _orders_sql(relation: str) -> list[str]:
         FROM {relation}
         WHERE type = 'track' AND event IN {ORDER_EVENTS!r}
         """,
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _sen_new_orders AS
         SELECT * FROM (
             SELECT *, row_number() OVER (
@@ -113,7 +113,7 @@ def _orders_sql(relation: str) -> list[str]:
         ) i USING (order_id)
         """,
         "INSERT INTO order_items SELECT * FROM _sen_new_items",
-        f"""
+        """
         UPDATE orders SET status = s.status
         FROM (
             SELECT order_id,

@@ -146,8 +146,11 @@ def _number(cur: duckdb.DuckDBPyConnection, raw: str, *, first: int) -> None:
     """``raw`` with every column as VARCHAR and ``_row`` from insertion order."""
     cols = [r[0] for r in cur.execute(f"DESCRIBE {raw}").fetchall()]
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in cols)
+    # A streaming row_number() follows insertion order; rowid does not inside a
+    # transaction (uncommitted rows get provisional ids).
     cur.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
-                f"SELECT (rowid + {first})::BIGINT AS _row, {select} FROM {raw}")
+                f"SELECT (row_number() OVER () + {first - 1})::BIGINT AS _row, {select} "
+                f"FROM {raw}")
     cur.execute(f"DROP TABLE IF EXISTS {raw}")
 
 
