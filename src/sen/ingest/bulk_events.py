@@ -102,10 +102,10 @@ def _rules() -> list[tuple[str, str, str, str]]:
                       "Input should be a valid datetime"))
     for c in ("properties", "traits", "context"):
         # read_json writes JSON values compactly, so the first byte tells an object.
-        rules.append((c, "dict_type",
+        rules.append((c, "object_required",
                       f"{_q(c)} IS NOT NULL AND left(CAST({_q(c)} AS VARCHAR), 1) <> '{{' "
                       f"AND CAST({_q(c)} AS VARCHAR) <> 'null'",
-                      "Input should be a valid dictionary"))
+                      "must be a JSON object ({...})"))
     rules += [
         ("previousId", "required", "_type = 'alias' AND _previousId IS NULL",
          "alias needs previousId (the old id)"),
@@ -213,7 +213,7 @@ def empty_reason(line: str | None) -> tuple[str | None, str, str]:
     try:
         value = orjson.loads(line or "")
     except orjson.JSONDecodeError:
-        return None, "json_invalid", "the line is not valid JSON"
+        return None, "invalid_json", "the line is not valid JSON"
     if not isinstance(value, dict):
         return None, "object_required", "an event must be a JSON object"
     return "type", "missing", "Field required"
