@@ -1,5 +1,7 @@
 """``sen import``: a file into the store, with progress and a summary table.
 
+Register it on the main app with ``app.command("import")(import_command)``.
+
 Exit codes: 0 when the file was imported (rejected rows, if any, are reported
 in yellow with the quarantine file: a few bad rows in a POS export should not
 fail a nightly job), 2 when the file could not be imported at all (unreadable,
@@ -20,7 +22,6 @@ from sen.errors import ImportError_, SenError, StoreLockedError
 from sen.ingest.importer import ImportSummary, events_mapping, import_file
 from sen.ingest.mapping import load_mapping, parse_mapping
 
-import_app = typer.Typer(help="Import a file of customers, orders, products, stores or events.")
 
 
 def summary_table(s: ImportSummary) -> Table:
@@ -37,7 +38,6 @@ def summary_table(s: ImportSummary) -> Table:
     return t
 
 
-@import_app.callback(invoke_without_command=True)
 def import_command(
     path: Path = typer.Argument(..., help="The file: .csv, .xlsx, .ndjson or .parquet."),
     mapping: Path | None = typer.Option(None, "--mapping", "-m",
@@ -86,3 +86,9 @@ def import_command(
     if summary.rejected:
         console.print(f"[yellow]{summary.rejected:,} rows were rejected; see "
                       f"{summary.quarantine_path} for the reasons.[/yellow]")
+
+
+# Standalone app (tests, `python -m`); Sen's CLI registers the function itself with
+# ``app.command("import")(import_command)``.
+import_app = typer.Typer(help="Import a file of customers, orders, products, stores or events.")
+import_app.command()(import_command)
