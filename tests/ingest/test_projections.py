@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from sen.ingest.projections import apply_new_events, rebuild
-from sen.ingest.spec import validate_event
+from sen.ingest.spec import message_key, validate_event
 from sen.store.analytics import DuckDBEngine
 from sen.store.schema import EVENT_COLUMNS
 
@@ -34,7 +34,9 @@ def commit(engine: DuckDBEngine, events: list[dict], received_at: datetime = NOW
     cur.execute("CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM events LIMIT 0")
     marks = ", ".join("?" * len(EVENT_COLUMNS))
     for r in rows:
-        cur.execute(f"INSERT INTO batch VALUES ({marks})", list(r))
+        row = list(r)
+        row[1] = message_key(row[0])  # the writer may leave the key to the engine
+        cur.execute(f"INSERT INTO batch VALUES ({marks})", row)
     cur.execute("BEGIN TRANSACTION")
     cur.execute("INSERT INTO events SELECT * FROM batch")
     apply_new_events(cur, "batch")

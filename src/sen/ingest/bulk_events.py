@@ -26,7 +26,6 @@ import duckdb
 import pyarrow as pa
 
 from sen.errors import ImportError_
-
 from sen.ingest.readers import sql_str
 from sen.ingest.spec import EVENT_TYPES, MAX_EVENT_BYTES, MAX_ID_LENGTH
 from sen.store.schema import EVENT_COLUMNS
@@ -309,7 +308,8 @@ def _resolve_empty(cur: Any, path: Path, fmt: str) -> None:
         "(SELECT _row FROM _sen_rejects WHERE _empty)").fetchall())
     fixes = [(n, *empty_reason(lines.get(n)), lines.get(n)) for (n,) in empties]
     cur.register("_sen_fix_arrow", pa.table(
-        {k: list(v) for k, v in zip(("n", "f", "r", "m", "line"), zip(*fixes), strict=True)},
+        {k: list(v) for k, v in
+         zip(("n", "f", "r", "m", "line"), zip(*fixes, strict=True), strict=True)},
         schema=pa.schema([("n", pa.int64()), ("f", pa.string()), ("r", pa.string()),
                           ("m", pa.string()), ("line", pa.string())])))
     cur.execute("CREATE OR REPLACE TEMP TABLE _sen_fix AS SELECT * FROM _sen_fix_arrow")

@@ -11,6 +11,7 @@ bad mapping, store locked).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,7 +22,6 @@ from sen.config import get_settings
 from sen.errors import ImportError_, SenError, StoreLockedError
 from sen.ingest.importer import ImportSummary, events_mapping, import_file
 from sen.ingest.mapping import load_mapping, parse_mapping
-
 
 
 def summary_table(s: ImportSummary) -> Table:
@@ -39,13 +39,15 @@ def summary_table(s: ImportSummary) -> Table:
 
 
 def import_command(
-    path: Path = typer.Argument(..., help="The file: .csv, .xlsx, .ndjson or .parquet."),
-    mapping: Path | None = typer.Option(None, "--mapping", "-m",
-                                        help="YAML mapping of file columns to Sen fields."),
-    kind: str | None = typer.Option(None, "--kind",
-                                    help="Without --mapping: only `events` is possible."),
-    source: str | None = typer.Option(None, "--source", help="Source name for the events."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Sen's data folder."),
+    path: Annotated[Path, typer.Argument(help="The file: .csv, .xlsx, .ndjson or .parquet.")],
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", "-m", help="YAML mapping of file columns to Sen fields.")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="Without --mapping: only `events` is possible.")] = None,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="Source name for the events.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="Sen's data folder.")] = None,
 ) -> None:
     """Import PATH as its mapping says; rejected rows go to a quarantine CSV."""
     console = Console()

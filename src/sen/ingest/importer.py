@@ -15,6 +15,7 @@ crash leaves the store as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -214,10 +215,8 @@ def _record_run(ops: sa.Engine | None, values: dict[str, Any], *, insert: bool) 
 def _cleanup(cur: Any) -> None:
     for t in ("_sen_src", "_sen_rows", "_sen_ev", "_sen_skip", "_sen_fresh", "_sen_rejects",
               "_sen_ref", "_sen_q"):
-        try:
+        with contextlib.suppress(duckdb.Error):
             cur.execute(f"DROP TABLE IF EXISTS {t}")
-        except duckdb.Error:
-            pass
 
 
 def import_file(engine: DuckDBEngine, path: Path, mapping: Mapping | Path, *,

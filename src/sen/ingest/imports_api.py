@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
@@ -28,10 +28,10 @@ _SAFE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".ndjson", ".jsonl",
 @router.post("/api/imports")
 async def create_import(
     request: Request,
-    file: UploadFile = File(...),
-    mapping: str | None = Form(None, description="The mapping YAML text."),
-    kind: str | None = Form(None, description="Without a mapping: `events`."),
-    source: str | None = Form(None, description="Source name, for events without a mapping."),
+    file: Annotated[UploadFile, File(description="The file to import.")],
+    mapping: Annotated[str | None, Form(description="The mapping YAML text.")] = None,
+    kind: Annotated[str | None, Form(description="Without a mapping: `events`.")] = None,
+    source: Annotated[str | None, Form(description="Source name, for events.")] = None,
 ) -> dict[str, Any]:
     """Import the uploaded file; returns the import summary."""
     try:

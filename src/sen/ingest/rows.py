@@ -119,7 +119,8 @@ def checks(mapping: Mapping, zone: str) -> list[Check]:
                          _said("quantity", v, "must be a whole number above 0")))
     for field in sorted(filled & NUMBER_FIELDS):
         v = raw(mapping, field)
-        out.append(Check(field, "not_a_number", f"{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL",
+        out.append(Check(field, "not_a_number",
+                         f"{v} IS NOT NULL AND TRY_CAST({v} AS DOUBLE) IS NULL",
                          _said(field, v, "is not a number")))
     if mapping.kind == "orders":
         for field, allowed in (("channel", CHANNELS), ("status", STATUSES)):
