@@ -40,11 +40,13 @@ class SeenKeys:
             found = np.zeros(keys.shape, dtype=bool)
         if self._recent:
             recent = self._recent
-            found |= np.fromiter((int(k) in recent for k in keys), dtype=bool, count=keys.size)
+            found |= np.fromiter((k in recent for k in keys.tolist()), dtype=bool,
+                                 count=keys.size)
         return found
 
-    def add_many(self, keys: Iterable[int] | np.ndarray) -> None:
-        self._recent.update(int(k) for k in keys)
+    def add_many(self, keys: Iterable[int]) -> None:
+        """Add a commit's worth of keys (Python ints); merged into the sorted base later."""
+        self._recent.update(keys)
         if len(self._recent) >= _MERGE_AT:
             self._merge()
 

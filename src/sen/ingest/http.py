@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -29,9 +29,12 @@ from sen.ingest.spec import (
     MAX_BATCH_BYTES,
     MAX_EVENT_BYTES,
     Rejection,
+    RequestRejected,
+    decode_batch,
+    decode_single,
     utc_now,
-    validate_event,
 )
+from sen.ingest.writer import WriteResult
 
 router = APIRouter(tags=["Segment-compatible event API"])
 
@@ -60,7 +63,7 @@ def _read_body(raw: bytes, encoding: str | None, limit: int) -> bytes:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
             raw = inflater.decompress(raw, limit + 1)
         except zlib.error as exc:
-            raise _RequestRefused(400, "invalid_gzip",
+            raise _RequestRefused(400, "invalid_gzip",  # noqa: B904 - shown to the client
                                   f"The body says Content-Encoding: gzip but is not gzip: {exc}.")
     if len(raw) > limit:
         raise _RequestRefused(
@@ -70,8 +73,8 @@ def _read_body(raw: bytes, encoding: str | None, limit: int) -> bytes:
     return raw
 
 
-def _write_key(request: Request, body: Any) -> str | None:
-    """The write key from HTTP Basic (user name) or, failing that, the body."""
+def _write_key(request: Request) -> str | None:
+    """The write key from HTTP Basic (its user name), if the request has one."""
     auth = request.headers.get("authorization", "")
     if auth[:6].lower() == "basic ":
         try:
@@ -79,40 +82,17 @@ def _write_key(request: Request, body: Any) -> str | None:
         except (binascii.Error, UnicodeDecodeError):
             return None
         return user.split(":", 1)[0] or None
-    if isinstance(body, dict) and isinstance(body.get("writeKey"), str):
-        return body["writeKey"]
     return None
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
+async def _read(request: Request, limit: int) -> bytes:
+    return _read_body(await request.body(), request.headers.get("content-encoding"), limit)
 
 
-def _quarantine_row(received_at: datetime, source: str, position: int | None,
-                    rejection: Rejection, payload: Any) -> tuple:
-    text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
-    return (received_at, source, None, position, rejection.field, rejection.reason,
-            text[: MAX_BATCH_BYTES])
-
-
-async def _decode(request: Request, limit: int) -> tuple[bytes, Any]:
-    raw = _read_body(await request.body(), request.headers.get("content-encoding"), limit)
-    try:
-        return raw, orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return raw, exc
-
-
-def _source(request: Request, body: Any) -> str:
-    key = _write_key(request, body)
+def _source(request: Request, raw: bytes) -> str:
+    key = _write_key(request)
+    if key is None:  # browsers' analytics.js puts it in the body (no CORS preflight)
+        key = _write_key_in_body(raw)
     if not key:
         raise _RequestRefused(
             401, "missing_write_key",
@@ -127,27 +107,48 @@ def _source(request: Request, body: Any) -> str:
     return source
 
 
-async def _store(request: Request, rows: list[tuple], rejects: list[tuple]):
+def _write_key_in_body(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    key = body.get("writeKey") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def _quarantine_row(received_at: datetime, source: str, position: int | None,
+                    rejection: Rejection, payload: bytes) -> tuple:
+    return (received_at, source, None, position, rejection.field, rejection.reason,
+            payload.decode("utf-8", errors="replace"))
+
+
+async def _store(request: Request, rows: list[tuple], rejects: list[tuple]) -> WriteResult:
     try:
         return await request.app.state.writer.write(rows, rejects)
     except Exception as exc:  # noqa: BLE001 - the client must retry; nothing was stored
-        raise _RequestRefused(503, "store_unavailable",
+        raise _RequestRefused(503, "store_unavailable",  # noqa: B904 - shown to the client
                               f"The events were not stored ({exc}); retry the same request.")
 
 
+async def _refuse_body(request: Request, err: RequestRejected, raw: bytes, source: str,
+                       received: datetime) -> None:
+    """Quarantine a body that is not an event or a batch at all, and answer 400."""
+    rej = err.rejection
+    await _store(request, [], [_quarantine_row(received, source, None, rej, raw)])
+    kind = "invalid_json" if rej.rule == "invalid_json" else "invalid_batch"
+    raise _RequestRefused(400, kind, rej.message, field=rej.field, rule=rej.rule)
+
+
 async def _handle_single(request: Request, kind: str) -> Response:
-    raw, body = await _decode(request, MAX_EVENT_BYTES)
-    source = _source(request, body if isinstance(body, dict) else None)
+    raw = await _read(request, MAX_EVENT_BYTES)
+    source = _source(request, raw)
     received = utc_now()
-    if isinstance(body, orjson.JSONDecodeError):
-        rej = Rejection(None, "invalid_json", f"The body is not valid JSON: {body}")
-        await _store(request, [], [_quarantine_row(received, source, None, rej,
-                                                   raw.decode(errors="replace"))])
-        raise _RequestRefused(400, "invalid_json", rej.message)
-    result = validate_event(body, source=source, received_at=received, forced_type=kind,
-                            encoded_size=len(raw))
+    try:
+        result = decode_single(raw, source=source, received_at=received, forced_type=kind)
+    except RequestRejected as err:
+        await _refuse_body(request, err, raw, source, received)
     if isinstance(result, Rejection):
-        await _store(request, [], [_quarantine_row(received, source, None, result, body)])
+        await _store(request, [], [_quarantine_row(received, source, None, result, raw)])
         raise _RequestRefused(400, "invalid_event", result.reason, field=result.field,
                               rule=result.rule)
     await _store(request, [result], [])
@@ -155,31 +156,24 @@ async def _handle_single(request: Request, kind: str) -> Response:
 
 
 async def _handle_batch(request: Request) -> Response:
-    raw, body = await _decode(request, MAX_BATCH_BYTES)
-    source = _source(request, body if isinstance(body, dict) else None)
+    raw = await _read(request, MAX_BATCH_BYTES)
+    source = _source(request, raw)
     received = utc_now()
-    if isinstance(body, orjson.JSONDecodeError) or not isinstance(body, dict) \
-            or not isinstance(body.get("batch"), list):
-        why = (f"The body is not valid JSON: {body}" if isinstance(body, orjson.JSONDecodeError)
-               else "A batch must be a JSON object with a `batch` array of events.")
-        rej = Rejection("batch", "batch_required", why)
-        await _store(request, [], [_quarantine_row(received, source, None, rej,
-                                                   raw.decode(errors="replace"))])
-        raise _RequestRefused(400, "invalid_batch", why, field="batch")
-    context = body.get("context") if isinstance(body.get("context"), dict) else None
-    sent_at = _parse_time(body.get("sentAt"))
-    rows: list[tuple] = []
-    rejects: list[tuple] = []
+    try:
+        results = decode_batch(raw, source=source, received_at=received)
+    except RequestRejected as err:
+        await _refuse_body(request, err, raw, source, received)
+    rows = [r for r in results if not isinstance(r, Rejection)]
     report: list[dict[str, Any]] = []
-    for i, item in enumerate(body["batch"]):
-        result = validate_event(item, source=source, received_at=received,
-                                batch_context=context, batch_sent_at=sent_at)
-        if isinstance(result, Rejection):
-            rejects.append(_quarantine_row(received, source, i, result, item))
-            mid = item.get("messageId") if isinstance(item, dict) else None
-            report.append({"index": i, "messageId": mid, **result.as_dict()})
-        else:
-            rows.append(result)
+    rejects: list[tuple] = []
+    if len(rows) < len(results):
+        items = orjson.loads(raw).get("batch", [])
+        for i, r in enumerate(results):
+            if isinstance(r, Rejection):
+                item = items[i]
+                rejects.append(_quarantine_row(received, source, i, r, orjson.dumps(item)))
+                mid = item.get("messageId") if isinstance(item, dict) else None
+                report.append({"index": i, "messageId": mid, **r.as_dict()})
     outcome = await _store(request, rows, rejects)
     if not rows and rejects:
         raise _RequestRefused(400, "invalid_events", "Every event in the batch broke a rule.",

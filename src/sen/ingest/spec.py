@@ -1,94 +1,87 @@
-"""The event contract: Segment's spec, validated, turned into rows of the event log.
+"""The event contract: Segment's spec, checked, turned into rows of the event log.
 
-:func:`validate_event` is pure: a decoded JSON value in, an :class:`EventRow` or
-a :class:`Rejection` out. Both the HTTP API and file imports use it, so an event
-means the same thing whichever way it arrives.
+Events are decoded with msgspec straight from the request bytes into typed
+structs; ``properties``, ``traits`` and ``context`` stay as the client's own
+JSON text (:class:`msgspec.Raw`) and go into the log without being rebuilt as
+Python objects. That is what lets one Python process check and store well over
+50,000 events a second (pydantic took ~10 µs an event here, msgspec ~1.3 µs);
+every other input to Sen is a pydantic model.
+
+Everything here is pure: bytes in, :data:`EventRow` tuples or
+:class:`Rejection` out. The HTTP API and file imports share it, so an event
+means the same whichever way it arrives.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
+import msgspec
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 EVENT_TYPES = ("identify", "track", "page", "screen", "alias", "group")
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_ID_LENGTH = 255
-# Fields of the spec that have columns of their own; anything else goes to `extra`.
-_KNOWN = frozenset({
-    "type", "messageId", "event", "name", "userId", "anonymousId", "previousId", "groupId",
-    "timestamp", "originalTimestamp", "sentAt", "receivedAt", "properties", "traits",
-    "context", "writeKey", "category",
-})
 
-Identifier = str | int
+Id = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)] | int
+Text = Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)]
+Time = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_NULL = msgspec.Raw(b"null")
 
 
-class EventIn(BaseModel):
-    """One Segment-spec event as a client sends it."""
+def _null() -> msgspec.Raw:
+    return _NULL
 
-    model_config = ConfigDict(extra="allow", strict=False)
+
+class WireEvent(msgspec.Struct, forbid_unknown_fields=True):
+    """One Segment-spec event as a client sends it.
+
+    Unknown top-level keys are not refused: the decoder falls back to a slower
+    path that keeps the event's whole text in the ``extra`` column.
+    """
 
     type: Literal["identify", "track", "page", "screen", "alias", "group"]
-    messageId: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
-    userId: Identifier | None = None
-    anonymousId: Identifier | None = None
-    previousId: Identifier | None = None
-    groupId: Identifier | None = None
-    event: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
-    name: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    messageId: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)] | None = None
+    userId: Id | None = None
+    anonymousId: Id | None = None
+    previousId: Id | None = None
+    groupId: Id | None = None
+    event: Text | None = None
+    name: Text | None = None
     category: str | None = None
-    timestamp: datetime | None = None
-    originalTimestamp: datetime | None = None
-    sentAt: datetime | None = None
-    properties: dict[str, Any] | None = None
-    traits: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
-
-    @field_validator("userId", "anonymousId", "previousId", "groupId")
-    @classmethod
-    def _ids_as_text(cls, value: Identifier | None) -> str | None:
-        if value is None:
-            return None
-        text = str(value).strip()
-        if not text:
-            return None
-        if len(text) > MAX_ID_LENGTH:
-            raise ValueError(f"must be at most {MAX_ID_LENGTH} characters")
-        return text
-
-    @model_validator(mode="after")
-    def _spec_rules(self) -> EventIn:
-        if self.type == "alias":
-            if not self.previousId:
-                raise _rule("previousId", "required", "alias needs previousId (the old id)")
-            if not self.userId:
-                raise _rule("userId", "required", "alias needs userId (the new id)")
-        elif not self.userId and not self.anonymousId:
-            raise _rule("userId", "identity_required",
-                        "every event needs userId or anonymousId; send at least one")
-        if self.type == "track" and not (self.event and self.event.strip()):
-            raise _rule("event", "required", "track needs the event name in `event`")
-        if self.type == "group" and not self.groupId:
-            raise _rule("groupId", "required", "group needs groupId")
-        return self
+    timestamp: Time | None = None
+    originalTimestamp: Time | None = None
+    sentAt: Time | None = None
+    receivedAt: str | None = None
+    properties: msgspec.Raw = msgspec.field(default_factory=_null)
+    traits: msgspec.Raw = msgspec.field(default_factory=_null)
+    context: msgspec.Raw = msgspec.field(default_factory=_null)
+    # Keys Segment's libraries send that Sen has no column for: kept only if not empty.
+    integrations: msgspec.Raw = msgspec.field(default_factory=_null)
+    writeKey: str | None = None
+    channel: str | None = None
+    version: Any = None
+    _metadata: msgspec.Raw = msgspec.field(default_factory=_null, name="_metadata")
 
 
-class _RuleBroken(ValueError):
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        self.field, self.rule = field, rule
-        super().__init__(message)
+class _Batch(msgspec.Struct):
+    batch: list[msgspec.Raw]
+    context: msgspec.Raw = msgspec.field(default_factory=_null)
+    sentAt: str | None = None
+    writeKey: str | None = None
 
 
-def _rule(field: str, rule: str, message: str) -> _RuleBroken:
-    return _RuleBroken(field, rule, message)
+_KNOWN_KEYS = frozenset(f.encode_name for f in msgspec.structs.fields(WireEvent))
+_event_decoder = msgspec.json.Decoder(WireEvent)
+_batch_decoder = msgspec.json.Decoder(_Batch)
+_dict_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_encode = msgspec.json.encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +104,14 @@ class Rejection:
 EventRow = tuple  # in the order of sen.store.schema.EVENT_COLUMNS
 
 
+class RequestRejected(ValueError):
+    """A whole body was refused (not JSON, not a batch); carries the Rejection."""
+
+    def __init__(self, rejection: Rejection) -> None:
+        self.rejection = rejection
+        super().__init__(rejection.reason)
+
+
 def message_key(message_id: str) -> int:
     """The 64-bit dedupe key of a messageId.
 
@@ -121,12 +122,20 @@ def message_key(message_id: str) -> int:
     return int.from_bytes(hashlib.md5(message_id.encode()).digest()[:8], "little")
 
 
-def _naive_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # the spec says ISO-8601 with zone; a bare one is read as UTC
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+def parse_utc(text: str) -> datetime:
+    """An ISO-8601 time as naive UTC; a time without a zone is read as UTC.
+
+    Raises ``ValueError`` for anything else. The ``...Z`` form every Segment
+    library sends takes the fast path.
+    """
+    if text[-1:] in ("Z", "z"):
+        parsed = datetime.fromisoformat(text[:-1])
+        if parsed.tzinfo is None:
+            return parsed
+    else:
+        parsed = datetime.fromisoformat(text)
+    offset = parsed.utcoffset()
+    return parsed if offset is None else parsed.replace(tzinfo=None) - offset
 
 
 def corrected_timestamp(
@@ -146,90 +155,260 @@ def corrected_timestamp(
     return received_at - (sent_at - timestamp)
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _merge_context(batch_context: dict[str, Any] | None, own: dict[str, Any] | None):
-    if not batch_context:
-        return own
-    return {**batch_context, **(own or {})}
-
-
-def _from_pydantic(exc: PydanticValidationError) -> Rejection:
-    err = exc.errors(include_url=False)[0]
-    ctx = err.get("ctx") or {}
-    broken = ctx.get("error")
-    if isinstance(broken, _RuleBroken):
-        return Rejection(broken.field, broken.rule, str(broken))
-    field = ".".join(str(p) for p in err["loc"]) or None
-    return Rejection(field, err["type"], err["msg"])
-
-
-def validate_event(
-    raw: Any,
-    *,
-    source: str,
-    received_at: datetime,
-    forced_type: str | None = None,
-    batch_context: dict[str, Any] | None = None,
-    batch_sent_at: datetime | None = None,
-    load_id: str | None = None,
-    encoded_size: int | None = None,
-) -> EventRow | Rejection:
-    """Check one decoded event against the spec and return its event-log row.
-
-    ``received_at`` is naive UTC. ``forced_type`` is the type implied by a
-    single-event endpoint (``/v1/track``). ``encoded_size`` is the event's size
-    in bytes when the caller knows it; otherwise it is measured.
-    """
-    if not isinstance(raw, dict):
-        return Rejection(None, "object_required", "an event must be a JSON object")
-    if forced_type is not None:
-        raw = {**raw, "type": forced_type}
-    size = encoded_size if encoded_size is not None else len(orjson.dumps(raw))
-    if size > MAX_EVENT_BYTES:
-        return Rejection(None, "max_event_size",
-                         f"the event is {size} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)")
-    try:
-        ev = EventIn.model_validate(raw)
-    except PydanticValidationError as exc:
-        return _from_pydantic(exc)
-    client_ts = _naive_utc(ev.timestamp or ev.originalTimestamp)
-    sent_at = _naive_utc(ev.sentAt) or _naive_utc(batch_sent_at)
-    extra = {k: v for k, v in (ev.model_extra or {}).items() if k not in _KNOWN}
-    if ev.category is not None:
-        extra["category"] = ev.category
-    message_id = ev.messageId or f"sen-{uuid.uuid4()}"
-    return (
-        message_id,
-        message_key(message_id),
-        ev.type,
-        ev.event,
-        ev.name,
-        ev.userId,
-        ev.anonymousId,
-        ev.previousId,
-        ev.groupId,
-        source,
-        corrected_timestamp(client_ts, sent_at, received_at),
-        client_ts,
-        sent_at,
-        received_at,
-        _json(ev.properties),
-        _json(ev.traits),
-        _json(_merge_context(batch_context, ev.context)),
-        _json(extra) if extra else None,
-        load_id,
-    )
-
-
 def utc_now() -> datetime:
     """Now, as naive UTC (how the event log stores time)."""
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+# -- errors -----------------------------------------------------------------------
+_PATH = re.compile(r" - at `\$(?:\[\d+\])?\.?([^`]*)`$")
+_RULES = (
+    ("Invalid enum value", "literal_error"),
+    ("Object missing required field", "required"),
+    ("of length >=", "string_too_short"),
+    ("of length <=", "string_too_long"),
+    ("Expected `", "type_error"),
+    ("JSON is malformed", "invalid_json"),
+    ("Input data was truncated", "invalid_json"),
+)
+
+
+def _from_msgspec(exc: msgspec.DecodeError) -> Rejection:
+    text = str(exc)
+    match = _PATH.search(text)
+    field = match.group(1) if match and match.group(1) else None
+    message = _PATH.sub("", text)
+    if field is None and message.startswith("Object missing required field"):
+        field = message.split("`")[1]
+    rule = next((r for prefix, r in _RULES if prefix in message), "invalid")
+    if field is None and rule == "type_error":
+        return Rejection(None, "object_required", "an event must be a JSON object")
+    if field == "type" and rule == "literal_error":
+        message = "type must be one of " + ", ".join(EVENT_TYPES)
+    return Rejection(field, rule, message)
+
+
+def _rule(ev: WireEvent) -> Rejection | None:
+    """The rules across fields that a type alone cannot say."""
+    if ev.type == "alias":
+        if not _present(ev.previousId):
+            return Rejection("previousId", "required", "alias needs previousId (the old id)")
+        if not _present(ev.userId):
+            return Rejection("userId", "required", "alias needs userId (the new id)")
+    elif not _present(ev.userId) and not _present(ev.anonymousId):
+        return Rejection("userId", "identity_required",
+                         "every event needs userId or anonymousId; send at least one")
+    if ev.type == "track" and not (ev.event and ev.event.strip()):
+        return Rejection("event", "required", "track needs the event name in `event`")
+    if ev.type == "group" and not _present(ev.groupId):
+        return Rejection("groupId", "required", "group needs groupId")
+    for name in ("properties", "traits", "context"):
+        raw = getattr(ev, name)
+        if raw is not _NULL:
+            head = bytes(raw)[:1]
+            if head != b"{" and bytes(raw) != b"null":
+                return Rejection(name, "object_required", "must be a JSON object ({...})")
+    return None
+
+
+def _present(value: str | int | None) -> bool:
+    return value is not None and (not isinstance(value, str) or value.strip() != "")
+
+
+def _id_text(value: str | int | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return str(value)
+
+
+# -- rows -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What every event of one request shares."""
+
+    source: str
+    received_at: datetime
+    batch_context: bytes | None = None
+    batch_sent_at: datetime | None = None
+    load_id: str | None = None
+
+
+def _time(ev: WireEvent, name: str) -> datetime | None:
+    text = getattr(ev, name)
+    if text is None:
+        return None
+    try:
+        return parse_utc(text)
+    except ValueError:
+        raise _TimeError(Rejection(
+            name, "datetime_parsing",
+            f"{text!r} is not an ISO-8601 time such as 2026-11-20T03:15:42.123Z")) from None
+
+
+class _TimeError(ValueError):
+    def __init__(self, rejection: Rejection) -> None:
+        self.rejection = rejection
+
+
+def _json_text(raw: msgspec.Raw) -> str | None:
+    if raw is _NULL:
+        return None
+    text = bytes(raw).decode()
+    return None if text == "null" else text
+
+
+def _context(own: msgspec.Raw, batch_context: bytes | None) -> str | None:
+    if not batch_context:
+        return _json_text(own)
+    merged = orjson.loads(batch_context)
+    if own is not _NULL:
+        merged.update(orjson.loads(bytes(own)) or {})
+    return orjson.dumps(merged).decode()
+
+
+def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejection:
+    broken = _rule(ev)
+    if broken is not None:
+        return broken
+    try:
+        client_ts = _time(ev, "timestamp")
+        if client_ts is None:
+            client_ts = _time(ev, "originalTimestamp")
+        sent_at = _time(ev, "sentAt") or env.batch_sent_at
+    except _TimeError as err:
+        return err.rejection
+    if extra is None and ev.integrations is not _NULL and bytes(ev.integrations) not in (
+            b"{}", b"null"):
+        extra = orjson.dumps({"integrations": orjson.loads(bytes(ev.integrations))}).decode()
+    message_id = ev.messageId or f"sen-{uuid.uuid4()}"
+    return (
+        message_id,
+        None,  # message_key: the writer computes it for the whole batch at once
+        ev.type,
+        ev.event,
+        ev.name,
+        _id_text(ev.userId),
+        _id_text(ev.anonymousId),
+        _id_text(ev.previousId),
+        _id_text(ev.groupId),
+        env.source,
+        corrected_timestamp(client_ts, sent_at, env.received_at),
+        client_ts,
+        sent_at,
+        env.received_at,
+        _json_text(ev.properties),
+        _json_text(ev.traits),
+        _context(ev.context, env.batch_context),
+        extra,
+        env.load_id,
+    )
+
+
+def _decode_with_extra(raw: bytes, forced_type: str | None) -> tuple[WireEvent, str | None]:
+    """The slow path for an event with keys Sen has no column for: keep them in ``extra``."""
+    fields = _dict_decoder.decode(raw)
+    known = {k: v for k, v in fields.items() if k in _KNOWN_KEYS}
+    unknown = {k: orjson.loads(bytes(v)) for k, v in fields.items() if k not in _KNOWN_KEYS}
+    if forced_type is not None:
+        known["type"] = msgspec.Raw(_encode(forced_type))
+    ev = _event_decoder.decode(_encode(known))
+    return ev, orjson.dumps(unknown).decode()
+
+
+def decode_event(raw: bytes, env: Envelope, forced_type: str | None = None) -> EventRow | Rejection:
+    """One event's JSON bytes → its event-log row, or why it was refused."""
+    if len(raw) > MAX_EVENT_BYTES:
+        return Rejection(None, "max_event_size",
+                         f"the event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES} (32 KB)")
+    try:
+        try:
+            ev = _event_decoder.decode(raw)
+            extra = None
+            if forced_type is not None and ev.type != forced_type:
+                ev = msgspec.structs.replace(ev, type=forced_type)
+        except msgspec.ValidationError as exc:
+            if forced_type is not None and "`type`" in str(exc):
+                ev, extra = _decode_forced(raw, forced_type)
+            elif "unknown field" in str(exc):
+                ev, extra = _decode_with_extra(raw, forced_type)
+            else:
+                raise
+    except msgspec.DecodeError as exc:
+        return _from_msgspec(exc)
+    return _row(ev, env, extra)
+
+
+def _decode_forced(raw: bytes, forced_type: str) -> tuple[WireEvent, str | None]:
+    """A single-event endpoint implies the type; the body may omit or contradict it."""
+    fields = _dict_decoder.decode(raw)
+    fields["type"] = msgspec.Raw(_encode(forced_type))
+    unknown = {k: orjson.loads(bytes(v)) for k, v in fields.items() if k not in _KNOWN_KEYS}
+    known = {k: v for k, v in fields.items() if k in _KNOWN_KEYS}
+    ev = _event_decoder.decode(_encode(known))
+    return ev, (orjson.dumps(unknown).decode() if unknown else None)
+
+
+def decode_single(raw: bytes, *, source: str, received_at: datetime, forced_type: str,
+                  load_id: str | None = None) -> EventRow | Rejection:
+    """The body of ``/v1/<type>``: one event whose type the path gives."""
+    try:
+        _dict_decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        if not isinstance(exc, msgspec.ValidationError):
+            raise RequestRejected(Rejection(None, "invalid_json",
+                                            f"The body is not valid JSON: {exc}")) from None
+        raise RequestRejected(Rejection(None, "object_required",
+                                        "The body must be one JSON object (an event).")) from None
+    return decode_event(raw, Envelope(source, received_at, load_id=load_id), forced_type)
+
+
+def decode_batch(raw: bytes, *, source: str, received_at: datetime,
+                 load_id: str | None = None) -> list[EventRow | Rejection]:
+    """The body of ``/v1/batch``: every event's row or rejection, in order.
+
+    Raises :class:`RequestRejected` when the body itself is not a batch.
+    """
+    try:
+        body = _batch_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise RequestRejected(Rejection(
+            "batch", "batch_required",
+            f"A batch must be a JSON object with a `batch` array of events ({exc}).")) from None
+    except msgspec.DecodeError as exc:
+        raise RequestRejected(Rejection(None, "invalid_json",
+                                        f"The body is not valid JSON: {exc}")) from None
+    sent_at = None
+    if body.sentAt:
+        try:
+            sent_at = parse_utc(body.sentAt)
+        except ValueError:
+            sent_at = None
+    ctx = bytes(body.context) if body.context is not _NULL else None
+    if ctx is not None and not ctx.startswith(b"{"):
+        ctx = None
+    env = Envelope(source, received_at, ctx, sent_at, load_id)
+    return [decode_event(bytes(item), env) for item in body.batch]
+
+
+def validate_event(raw: Any, *, source: str, received_at: datetime,
+                   load_id: str | None = None) -> EventRow | Rejection:
+    """:func:`decode_event` for an event already decoded to Python (files, tests)."""
+    if not isinstance(raw, dict):
+        return Rejection(None, "object_required", "an event must be a JSON object")
+    return decode_event(orjson.dumps(raw), Envelope(source, received_at, load_id=load_id))
+
+
+def event_json_schema() -> dict[str, Any]:
+    """JSON Schema of one event, for the OpenAPI documentation."""
+    return msgspec.json.schema(WireEvent)
+
+
 __all__ = [
-    "EVENT_TYPES", "MAX_BATCH_BYTES", "MAX_EVENT_BYTES", "EventIn", "EventRow", "Rejection",
-    "corrected_timestamp", "message_key", "timedelta", "utc_now", "validate_event",
+    "EVENT_TYPES", "MAX_BATCH_BYTES", "MAX_EVENT_BYTES", "MAX_ID_LENGTH", "Envelope",
+    "EventRow", "Rejection", "RequestRejected", "WireEvent", "corrected_timestamp",
+    "decode_batch", "decode_event", "decode_single", "event_json_schema", "message_key",
+    "parse_utc", "utc_now", "validate_event",
 ]

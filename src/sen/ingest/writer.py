@@ -15,6 +15,7 @@ store never has two writers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -124,6 +125,9 @@ class EventWriter:
             return self
         keys = self.engine.execute("SELECT message_key FROM events").fetchnumpy()["message_key"]
         self.seen = SeenKeys(np.asarray(keys, dtype=np.uint64))
+        # Checkpoints recompress the table and stall every waiting request; with a
+        # larger WAL they come rarely (and on close) instead of every few seconds.
+        self.engine.execute("SET checkpoint_threshold = '256MB'")
         self._thread = threading.Thread(target=self._run, name="sen-event-writer", daemon=True)
         self._thread.start()
         return self
@@ -217,47 +221,67 @@ class EventWriter:
         for sub, result in zip(batch, results, strict=True):
             sub.future.set_result(result)
 
-    def _existing(self, candidates: list[tuple[str, int]]) -> set[str]:
-        """Which candidate messageIds are really stored (confirms in-memory key hits)."""
-        if not candidates:
+    def _stored(self, cur: Any, ids: list[str], keys: np.ndarray) -> set[str]:
+        """Which of these messageIds the log already holds.
+
+        The in-memory keys name the candidates without a scan; only those are
+        confirmed against the log, by exact messageId.
+        """
+        hits = np.flatnonzero(self.seen.contains_many(keys)) if keys.size else []
+        if not len(hits):
             return set()
-        keys = sorted({k for _, k in candidates})
-        found = self.engine.execute(
-            "SELECT message_id FROM events WHERE message_key IN (SELECT unnest(?::UBIGINT[]))",
-            [keys],
+        found = cur.execute(
+            "SELECT message_id FROM events WHERE message_key IN (SELECT unnest(?::UBIGINT[])) "
+            "AND message_id IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted({int(keys[i]) for i in hits}), sorted({ids[i] for i in hits})],
         ).fetchall()
         return {r[0] for r in found}
 
-    def _select_new(self, batch: list[_Submission]) -> tuple[list[tuple], list[WriteResult]]:
+    def _select_new(self, cur: Any, batch: list[_Submission]
+                    ) -> tuple[pa.Table | None, np.ndarray, list[WriteResult]]:
+        """The batch's rows minus those already stored or repeated; one result per submission."""
         flat = [row for sub in batch for row in sub.rows]
-        keys = np.fromiter((r[1] for r in flat), dtype=np.uint64, count=len(flat))
-        hits = self.seen.contains_many(keys) if flat else np.zeros(0, dtype=bool)
-        stored = self._existing([(flat[i][0], flat[i][1]) for i in np.flatnonzero(hits)])
+        if not flat:
+            return None, np.zeros(0, np.uint64), [
+                WriteResult(0, 0, len(sub.rejects)) for sub in batch]
+        table = events_table(flat)
+        cur.register("sen_batch", table)
+        try:  # md5 of every messageId, vectorised: the same key bulk imports compute
+            keys = cur.execute("SELECT md5_number_upper(message_id) AS k FROM sen_batch"
+                               ).fetchnumpy()["k"]
+        finally:
+            cur.unregister("sen_batch")
+        keys = np.asarray(keys, dtype=np.uint64)
+        ids = table.column("message_id").to_pylist()
+        stored = self._stored(cur, ids, keys)
         taken: set[str] = set()
-        new_rows: list[tuple] = []
+        mask = np.zeros(len(flat), dtype=bool)
         results: list[WriteResult] = []
+        i = 0
         for sub in batch:
             inserted = 0
-            for row in sub.rows:
-                mid = row[0]
-                if mid in stored or mid in taken:
-                    continue
-                taken.add(mid)
-                new_rows.append(row)
-                inserted += 1
+            for mid in ids[i:i + len(sub.rows)]:
+                if mid not in stored and mid not in taken:
+                    taken.add(mid)
+                    mask[i] = True
+                    inserted += 1
+                i += 1
             results.append(WriteResult(inserted, len(sub.rows) - inserted, len(sub.rejects)))
-        return new_rows, results
+        new_keys = keys[mask]
+        new = table.filter(pa.array(mask)).set_column(
+            1, "message_key", pa.array(new_keys, pa.uint64()))
+        return new, new_keys, results
 
     def _commit(self, batch: list[_Submission]) -> list[WriteResult]:
         from sen.ingest.projections import apply_new_events
 
-        new_rows, results = self._select_new(batch)
-        rejects = [r for sub in batch for r in sub.rejects]
         cur = self.engine.cursor()
+        rejects = [r for sub in batch for r in sub.rejects]
         cur.execute("BEGIN TRANSACTION")
         try:
-            if new_rows:
-                cur.register("sen_new_events", events_table(new_rows))
+            new, new_keys, results = self._select_new(cur, batch)
+            if new is not None and new.num_rows:
+                cur.register("sen_new_events", new)
                 cur.execute("INSERT INTO events SELECT * FROM sen_new_events")
                 apply_new_events(cur, "sen_new_events")
             if rejects:
@@ -269,13 +293,11 @@ class EventWriter:
             raise
         finally:
             for name in ("sen_new_events", "sen_new_rejects"):
-                try:
+                with contextlib.suppress(Exception):  # it was never registered
                     cur.unregister(name)
-                except Exception:  # noqa: BLE001 - it was never registered
-                    pass
-        self.seen.add_many(r[1] for r in new_rows)
+        self.seen.add_many(new_keys.tolist())
         self.commits += 1
         if self.on_commit is not None:
             dup = sum(r.duplicates for r in results)
-            self.on_commit(len(new_rows), dup, len(rejects))
+            self.on_commit(len(new_keys), dup, len(rejects))
         return results

@@ -72,6 +72,8 @@ class DuckDBEngine:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._con.cursor()
+            # Zone-less times in SQL (and in event JSON) are read as UTC, as Sen stores them.
+            cur.execute("SET TimeZone = 'UTC'")
             self._local.cursor = cur
         return cur
 
