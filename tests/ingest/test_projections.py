@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from sen.ingest.projections import apply_new_events, rebuild
-from sen.ingest.spec import message_key, validate_event
+from sen.ingest.projections import rebuild
+from sen.ingest.spec import validate_event
+from sen.ingest.writer import EventWriter
 from sen.store.analytics import DuckDBEngine
-from sen.store.schema import EVENT_COLUMNS
 
 NOW = datetime(2024, 5, 1, 10)
 
@@ -28,19 +28,10 @@ def engine():
 
 
 def commit(engine: DuckDBEngine, events: list[dict], received_at: datetime = NOW) -> None:
-    """What the event writer does: insert a batch, then apply it to the projections."""
+    """Store a batch the way the HTTP path does: the event writer, which applies it
+    to the projections in the same transaction."""
     rows = [validate_event(e, source="web", received_at=received_at) for e in events]
-    cur = engine.cursor()
-    cur.execute("CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM events LIMIT 0")
-    marks = ", ".join("?" * len(EVENT_COLUMNS))
-    for r in rows:
-        row = list(r)
-        row[1] = message_key(row[0])  # the writer may leave the key to the engine
-        cur.execute(f"INSERT INTO batch VALUES ({marks})", row)
-    cur.execute("BEGIN TRANSACTION")
-    cur.execute("INSERT INTO events SELECT * FROM batch")
-    apply_new_events(cur, "batch")
-    cur.execute("COMMIT")
+    EventWriter(engine).write_sync(rows)
 
 
 def snapshot(engine: DuckDBEngine) -> list[list[tuple]]:

@@ -202,12 +202,6 @@ def _rule(ev: WireEvent) -> Rejection | None:
         return Rejection("event", "required", "track needs the event name in `event`")
     if ev.type == "group" and not _present(ev.groupId):
         return Rejection("groupId", "required", "group needs groupId")
-    for name in ("properties", "traits", "context"):
-        raw = getattr(ev, name)
-        if raw is not _NULL:
-            head = bytes(raw)[:1]
-            if head != b"{" and bytes(raw) != b"null":
-                return Rejection(name, "object_required", "must be a JSON object ({...})")
     return None
 
 
@@ -253,20 +247,30 @@ class _TimeError(ValueError):
         self.rejection = rejection
 
 
-def _json_text(raw: msgspec.Raw) -> str | None:
+class _NotAnObject(ValueError):
+    pass
+
+
+def _json_bytes(raw: msgspec.Raw) -> bytes | None:
+    """The client's own JSON text of an object field (UTF-8 bytes; Arrow checks them)."""
     if raw is _NULL:
         return None
-    text = bytes(raw).decode()
-    return None if text == "null" else text
+    data = bytes(raw)
+    if data[:1] == b"{":
+        return data
+    if data == b"null":
+        return None
+    raise _NotAnObject
 
 
-def _context(own: msgspec.Raw, batch_context: bytes | None) -> str | None:
+def _context(own: msgspec.Raw, batch_context: bytes | None) -> bytes | None:
     if not batch_context:
-        return _json_text(own)
+        return _json_bytes(own)
     merged = orjson.loads(batch_context)
-    if own is not _NULL:
-        merged.update(orjson.loads(bytes(own)) or {})
-    return orjson.dumps(merged).decode()
+    mine = _json_bytes(own)
+    if mine is not None:
+        merged.update(orjson.loads(mine))
+    return orjson.dumps(merged)
 
 
 def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejection:
@@ -283,6 +287,14 @@ def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejectio
     if extra is None and ev.integrations is not _NULL and bytes(ev.integrations) not in (
             b"{}", b"null"):
         extra = orjson.dumps({"integrations": orjson.loads(bytes(ev.integrations))}).decode()
+    try:
+        properties, traits = _json_bytes(ev.properties), _json_bytes(ev.traits)
+        context = _context(ev.context, env.batch_context)
+    except _NotAnObject:
+        name = next(n for n in ("properties", "traits", "context")
+                    if getattr(ev, n) is not _NULL and bytes(getattr(ev, n))[:1] != b"{"
+                    and bytes(getattr(ev, n)) != b"null")
+        return Rejection(name, "object_required", "must be a JSON object ({...})")
     message_id = ev.messageId or f"sen-{uuid.uuid4()}"
     return (
         message_id,
@@ -299,9 +311,9 @@ def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejectio
         client_ts,
         sent_at,
         env.received_at,
-        _json_text(ev.properties),
-        _json_text(ev.traits),
-        _context(ev.context, env.batch_context),
+        properties,
+        traits,
+        context,
         extra,
         env.load_id,
     )
@@ -318,7 +330,8 @@ def _decode_with_extra(raw: bytes, forced_type: str | None) -> tuple[WireEvent, 
     return ev, orjson.dumps(unknown).decode()
 
 
-def decode_event(raw: bytes, env: Envelope, forced_type: str | None = None) -> EventRow | Rejection:
+def decode_event(raw: bytes | msgspec.Raw, env: Envelope, forced_type: str | None = None
+                 ) -> EventRow | Rejection:
     """One event's JSON bytes → its event-log row, or why it was refused."""
     if len(raw) > MAX_EVENT_BYTES:
         return Rejection(None, "max_event_size",
@@ -390,7 +403,7 @@ def decode_batch(raw: bytes, *, source: str, received_at: datetime,
     if ctx is not None and not ctx.startswith(b"{"):
         ctx = None
     env = Envelope(source, received_at, ctx, sent_at, load_id)
-    return [decode_event(bytes(item), env) for item in body.batch]
+    return [decode_event(item, env) for item in body.batch]
 
 
 def validate_event(raw: Any, *, source: str, received_at: datetime,

@@ -81,13 +81,23 @@ class _Job:
 _STOP = object()
 
 
+_JSON_BYTES = frozenset({"properties", "traits", "context"})
+
+
 def events_table(rows: Sequence[tuple]) -> pa.Table:
-    """Event-log rows (tuples in ``EVENT_COLUMNS`` order) as one Arrow table."""
+    """Event-log rows (tuples in ``EVENT_COLUMNS`` order) as one Arrow table.
+
+    ``properties``, ``traits`` and ``context`` arrive as the client's UTF-8 JSON
+    bytes; Arrow checks and converts them in C, not Python.
+    """
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in EVENT_COLUMNS]
-    return pa.Table.from_arrays(
-        [pa.array(col, type=f.type) for col, f in zip(columns, EVENT_ARROW_SCHEMA, strict=True)],
-        schema=EVENT_ARROW_SCHEMA,
-    )
+    arrays = []
+    for col, f in zip(columns, EVENT_ARROW_SCHEMA, strict=True):
+        if f.name in _JSON_BYTES:
+            arrays.append(pa.array(col, type=pa.binary()).cast(pa.string()))
+        else:
+            arrays.append(pa.array(col, type=f.type))
+    return pa.Table.from_arrays(arrays, schema=EVENT_ARROW_SCHEMA)
 
 
 def _quarantine_table(rows: Sequence[QuarantineRow]) -> pa.Table:
@@ -153,7 +163,11 @@ class EventWriter:
         """Submit and wait without blocking the event loop."""
         return await asyncio.wrap_future(self.submit(rows, rejects))
 
-    def write_sync(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()):
+    def write_sync(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()
+                   ) -> WriteResult:
+        """Submit and wait; without a started thread, commit right here (scripts, tests)."""
+        if self._thread is None:
+            return self._commit([_Submission(rows, rejects)])[0]
         return self.submit(rows, rejects).result()
 
     def run_exclusive(self, fn: Callable[[], T]) -> T:
@@ -252,7 +266,7 @@ class EventWriter:
         finally:
             cur.unregister("sen_batch")
         keys = np.asarray(keys, dtype=np.uint64)
-        ids = table.column("message_id").to_pylist()
+        ids = [row[0] for row in flat]
         stored = self._stored(cur, ids, keys)
         taken: set[str] = set()
         mask = np.zeros(len(flat), dtype=bool)

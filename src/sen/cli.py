@@ -1,0 +1,206 @@
+"""``sen``: the command line.
+
+``sen demo up`` is the one command that shows Sen working: it generates the
+demo retailer, loads it through the import path, creates an admin and starts
+the server. Everything else is the everyday tooling of a data engineer.
+"""
+
+from __future__ import annotations
+
+import gc
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sen.config import Settings, get_settings
+from sen.demo.commands import demo_app
+from sen.errors import SenError
+from sen.ingest.commands import import_command
+from sen.ingest.sources import SOURCE_KINDS, create_source, list_sources
+
+app = typer.Typer(help="Sen: the customer data platform for omnichannel retailers.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+app.add_typer(demo_app, name="demo")
+app.command("import")(import_command)
+sources_app = typer.Typer(help="Event sources and their write keys.", no_args_is_help=True)
+users_app = typer.Typer(help="People who log in to Sen.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(users_app, name="users")
+console = Console()
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Sen's data folder "
+                                              "(default: SEN_DATA_DIR or ./sen-data).")]
+
+
+def _settings(data_dir: Path | None, **more: object) -> Settings:
+    overrides = {k: v for k, v in {"data_dir": data_dir, **more}.items() if v is not None}
+    return get_settings(**overrides)
+
+
+def _ops(settings: Settings):  # noqa: ANN202 - SQLAlchemy engine
+    from sen.store import operational
+
+    return operational.connect(settings.operational_url)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the app in this process until interrupted.
+
+    The cyclic garbage collector is tuned for ingestion: objects that live for
+    the whole run are frozen out of collections, and young collections run
+    less often, since each request makes thousands of short-lived objects.
+    """
+    import uvicorn
+
+    from sen.web.app import create_app
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, loop="uvloop",
+                http="httptools", access_log=False, log_level="warning")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the server: event API (/v1), management API (/api), UI (/), docs (/docs)."""
+    settings = _settings(data_dir, host=host, port=port)
+    console.print(f"Sen on [bold]http://{settings.host}:{settings.port}/[/] "
+                  f"(data in {settings.data_dir})")
+    run_server(settings)
+
+
+@demo_app.command("up")
+def demo_up(
+    data_dir: DataDir = None,
+    customers: Annotated[int, typer.Option("--customers", "-n",
+                                           help="Customers to generate.")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed, the same data.")] = 42,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    password: Annotated[str | None, typer.Option(
+        "--password", help="Password for the `admin` login (default: a new random one).")] = None,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load, then exit.")] = False,
+) -> None:
+    """Generate the demo retailer, load it through `sen import`, and start the server.
+
+    Generation and loading are skipped when the data folder already holds the
+    same retailer (same seed and size), so a second run starts at once.
+    """
+    from sen.demo import generate
+    from sen.web.users import ensure_admin
+
+    settings = _settings(data_dir, host=host, port=port)
+    out = settings.data_dir / "demo" / f"retailer-{customers}-{seed}"
+    marker = settings.data_dir / "demo" / f"loaded-{customers}-{seed}"
+    ops = _ops(settings)
+    if not marker.exists():
+        if not (out / "manifest.json").exists():
+            with console.status(f"Generating the demo retailer ({customers:,} customers)…"):
+                generate(out, customers=customers, seed=seed)
+        _load_with_progress(out, settings, ops)
+        marker.touch()
+    login = password or secrets.token_urlsafe(9)
+    ensure_admin(ops, "admin", login)
+    ops.dispose()
+    console.print(f"\n[bold green]Sen is ready[/]: http://{settings.host}:{settings.port}/  "
+                  f"login [bold]admin[/] / [bold]{login}[/]\n")
+    if not no_serve:
+        run_server(settings)
+
+
+def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: ANN001
+    from sen.demo.load import importable_files, load
+    from sen.store.analytics import DuckDBEngine
+
+    files = importable_files(out)
+    engine = DuckDBEngine(settings.analytics_path)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} files"), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("Loading", total=len(files))
+            started: list[str] = []
+
+            def on_file(entry: dict) -> None:
+                progress.update(task, description=f"Importing {entry['path']}",
+                                completed=len(started))
+                started.append(entry["path"])
+
+            summaries = load(out, engine, ops, quarantine_dir=settings.quarantine_dir,
+                             timezone=settings.timezone, on_file=on_file)
+            progress.update(task, completed=len(files), description="Loaded")
+    finally:
+        engine.close()
+    table = Table("file", "kind", "source", "rows in", "inserted", "duplicates", "rejected",
+                  "seconds", title="Demo retailer loaded")
+    for entry, s in zip(files, summaries, strict=True):
+        table.add_row(entry["path"], s.kind, s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
+                      f"{s.duplicates:,}", f"{s.rejected:,}", f"{s.seconds:.1f}")
+    console.print(table)
+
+
+@sources_app.command("list")
+def sources_list(data_dir: DataDir = None) -> None:
+    """List sources with their write keys."""
+    ops = _ops(_settings(data_dir))
+    table = Table("name", "kind", "enabled", "write key")
+    for s in list_sources(ops):
+        table.add_row(s.name, s.kind, "yes" if s.enabled else "no", s.write_key)
+    console.print(table)
+
+
+@sources_app.command("create")
+def sources_create(
+    name: Annotated[str, typer.Argument(help="Short name, e.g. web, app, pos-hcm.")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(SOURCE_KINDS)}.")] = "server",
+    data_dir: DataDir = None,
+) -> None:
+    """Create a source and print its write key (what SDKs send as the Basic user name)."""
+    try:
+        source = create_source(_ops(_settings(data_dir)), name, kind)
+    except SenError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"{source.name}: write key [bold]{source.write_key}[/]")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="admin, marketer, analyst or support.")] = "marketer",
+    password: Annotated[str | None, typer.Option(
+        help="Password (default: a new random one, printed once).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user who can log in to the UI and make API tokens."""
+    from sen.web.users import create_user
+
+    secret = password or secrets.token_urlsafe(12)
+    try:
+        create_user(_ops(_settings(data_dir)), username, secret, role)
+    except SenError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"{username} ({role}) created; password [bold]{secret}[/]")
+
+
+def main() -> None:
+    """Entry point: Sen's own errors are printed as the sentence they are, not a traceback."""
+    try:
+        app(standalone_mode=True)
+    except SenError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
