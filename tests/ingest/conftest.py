@@ -1,4 +1,5 @@
-"""An ingestion app on real stores: DuckDB analytical file, SQLite operational store."""
+"""An ingestion app on real stores: a DuckDB analytical file and the operational
+store on each backend (SQLite always, PostgreSQL when CI provides one)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from sen.store.analytics import DuckDBEngine
 class IngestStack:
     """The parts the /v1 routes need, wired the way `sen serve` wires them."""
 
-    def __init__(self, tmp: Path) -> None:
-        self.ops = operational.connect(f"sqlite:///{tmp / 'ops.sqlite'}")
+    def __init__(self, tmp: Path, ops_url: str) -> None:
+        self.ops = operational.connect(ops_url)
         self.web = create_source(self.ops, "web", "web")
         self.app_source = create_source(self.ops, "app", "app")
         self.engine = DuckDBEngine(tmp / "sen.duckdb")
@@ -46,7 +47,7 @@ class IngestStack:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[IngestStack]:
-    s = IngestStack(tmp_path)
+def stack(tmp_path: Path, ops_url: str) -> Iterator[IngestStack]:
+    s = IngestStack(tmp_path, ops_url)
     yield s
     s.close()

@@ -121,3 +121,20 @@ async def test_openapi_documents_the_management_api(web):
     assert {"/api/me", "/api/tokens", "/api/tokens/{token_id}", "/api/users", "/api/sources",
             "/api/overview", "/healthz"} <= set(paths)
     assert "/login" not in paths
+
+
+async def test_event_counters_follow_what_the_event_api_stored(web):
+    from sen.ingest.sources import create_source
+
+    key = create_source(web.ops, "metrics-web", "web").write_key
+    web.app.state.write_keys.refresh()
+    stored = _sample("sen_events_ingested_total", source="metrics-web")
+    rejected = _sample("sen_events_rejected_total", source="metrics-web")
+    batch = [{"type": "track", "event": "Product Viewed", "userId": "kh-1",
+              "messageId": f"metric-{i}"} for i in range(4)] + [{"type": "track"}]
+    async with web.client() as c:
+        r = await c.post("/v1/batch", json={"batch": batch}, auth=(key, ""))
+        assert r.status_code == 200
+        await c.post("/v1/batch", json={"batch": batch[:2]}, auth=(key, ""))  # duplicates
+    assert _sample("sen_events_ingested_total", source="metrics-web") == stored + 4
+    assert _sample("sen_events_rejected_total", source="metrics-web") == rejected + 1

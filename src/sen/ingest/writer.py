@@ -81,6 +81,18 @@ class _Job:
 _STOP = object()
 
 
+def _per_source(batch: list[_Submission], results: list[WriteResult]
+                ) -> dict[str, tuple[int, int]]:
+    """Events stored and rejected in one commit, by source (for metrics)."""
+    counts: dict[str, tuple[int, int]] = {}
+    for sub, result in zip(batch, results, strict=True):
+        first = sub.rows[0][9] if sub.rows else (sub.rejects[0][1] if sub.rejects else None)
+        if first is not None:
+            stored, rejected = counts.get(first, (0, 0))
+            counts[first] = (stored + result.inserted, rejected + result.quarantined)
+    return counts
+
+
 _JSON_BYTES = frozenset({"properties", "traits", "context"})
 
 
@@ -117,7 +129,7 @@ class EventWriter:
         *,
         flush_interval_ms: float = 5.0,
         max_events: int = 20_000,
-        on_commit: Callable[[int, int, int], None] | None = None,
+        on_commit: Callable[[dict[str, tuple[int, int]]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.flush_interval = flush_interval_ms / 1000
@@ -312,6 +324,5 @@ class EventWriter:
         self.seen.add_many(new_keys.tolist())
         self.commits += 1
         if self.on_commit is not None:
-            dup = sum(r.duplicates for r in results)
-            self.on_commit(len(new_keys), dup, len(rejects))
+            self.on_commit(_per_source(batch, results))
         return results

@@ -12,20 +12,19 @@ this module or building an app touches no files. What the lifespan puts on
 ``writer``          the event writer (``sen.ingest.writer.EventWriter``), started
 ==================  =========================================================
 
-Routers of other packages are included when they are importable, so this
-shell runs while they are being written.
+Counts of stored and rejected events reach ``/metrics`` from the writer's
+commit hook, per source.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
@@ -33,41 +32,36 @@ from starlette.responses import JSONResponse
 
 import sen
 from sen.config import Settings, get_settings
+from sen.ingest.http import router as segment_router
+from sen.ingest.imports_api import router as imports_router
 from sen.ingest.sources import WriteKeys
+from sen.ingest.writer import EventWriter
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.web import api, error_handlers, ui
 from sen.web.auth import RUN_IMPORTS, require_role
-from sen.web.metrics import MetricsMiddleware, metrics_endpoint
+from sen.web.metrics import (
+    MetricsMiddleware,
+    metrics_endpoint,
+    record_ingested,
+    record_rejected,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "sen_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
-def _optional(module: str) -> Any | None:
-    """``module`` if it exists; errors *inside* an existing module still surface."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
+def _record_commit(counts: dict[str, tuple[int, int]]) -> None:
+    for source, (stored, rejected) in counts.items():
+        record_ingested(stored, source)
+        record_rejected(rejected, source)
 
 
-def _optional_router(module: str) -> APIRouter | None:
-    found = _optional(module)
-    return getattr(found, "router", None) if found else None
-
-
-def _start_writer(settings: Settings, analytics: DuckDBEngine) -> Any | None:
-    writer_module = _optional("sen.ingest.writer")
-    if writer_module is None:
-        return None
-    writer = writer_module.EventWriter(analytics, flush_interval_ms=settings.flush_interval_ms,
-                                       max_events=settings.flush_max_events)
-    writer.start()
-    return writer
+def _start_writer(settings: Settings, analytics: DuckDBEngine) -> EventWriter:
+    writer = EventWriter(analytics, flush_interval_ms=settings.flush_interval_ms,
+                         max_events=settings.flush_max_events, on_commit=_record_commit)
+    return writer.start()
 
 
 @asynccontextmanager
@@ -86,8 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if app.state.writer is not None:
-            await run_in_threadpool(app.state.writer.stop)
+        await run_in_threadpool(app.state.writer.stop)
         analytics.close()
         ops.dispose()
 
@@ -135,10 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["operations"],
                       include_in_schema=False)
     app.include_router(api.router)
-    if (segment := _optional_router("sen.ingest.http")) is not None:
-        app.include_router(segment)
-    if (imports := _optional_router("sen.ingest.imports_api")) is not None:
-        app.include_router(imports, dependencies=[Depends(require_role(*RUN_IMPORTS))])
+    app.include_router(segment_router)
+    app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
