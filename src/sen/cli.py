@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -92,22 +93,29 @@ def demo_up(
 ) -> None:
     """Generate the demo retailer, load it through `sen import`, and start the server.
 
-    Generation and loading are skipped when the data folder already holds the
-    same retailer (same seed and size), so a second run starts at once.
+    The retailer's two years of history end yesterday. Generation and loading
+    are skipped when the data folder already holds a demo retailer, so a second
+    run starts at once.
     """
     from sen.demo import generate
     from sen.web.users import ensure_admin
 
     settings = _settings(data_dir, host=host, port=port)
-    out = settings.data_dir / "demo" / f"retailer-{customers}-{seed}"
-    marker = settings.data_dir / "demo" / f"loaded-{customers}-{seed}"
+    # Two years of history ending yesterday, so the overview's last 30 days are alive.
+    end = (datetime.now(settings.tz) - timedelta(days=1)).date()
+    name = f"{customers}-{seed}-{end.isoformat()}"
+    out = settings.data_dir / "demo" / f"retailer-{name}"
+    marker = settings.data_dir / "demo" / "loaded.txt"
     ops = _ops(settings)
-    if not marker.exists():
+    if marker.exists():  # one retailer per data folder: never load a second on top
+        console.print(f"Using the demo retailer already loaded ({marker.read_text().strip()}); "
+                      f"delete {settings.data_dir} to make a new one.")
+    else:
         if not (out / "manifest.json").exists():
             with console.status(f"Generating the demo retailer ({customers:,} customers)…"):
-                generate(out, customers=customers, seed=seed)
+                generate(out, customers=customers, seed=seed, end_date=end)
         _load_with_progress(out, settings, ops)
-        marker.touch()
+        marker.write_text(name)
     login = password or secrets.token_urlsafe(9)
     ensure_admin(ops, "admin", login)
     ops.dispose()

@@ -149,3 +149,15 @@ async def test_api_overview_needs_a_login_and_a_sensible_window(web):
         assert len((await c.get("/api/overview?days=7")).json()["by_day"]) == 7
         r = await c.get("/api/overview?days=0")
         assert r.status_code == 400 and r.json()["error"]["field"] == "days"
+
+
+def test_chart_makes_room_for_the_widest_axis_label():
+    from sen.web.charts import CHAR_WIDTH, LEFT, bar_chart
+
+    small = bar_chart([("01/11", 3), ("02/11", 9)])
+    assert small.left == LEFT
+    money = bar_chart([("01/11", 12_000_000)], format_value=lambda v: f"{v:,}".replace(",", "."))
+    widest = max(len(t.label) for t in money.ticks)
+    assert widest == len("20.000.000")
+    assert money.left >= CHAR_WIDTH * widest
+    assert all(b.x >= money.left for b in money.bars)

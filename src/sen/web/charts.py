@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 28
+CHAR_WIDTH = 7.5  # of a tick label's digit at the chart's font size, in SVG units
 
 
 @dataclass(frozen=True)
@@ -55,21 +56,27 @@ def nice_ceiling(value: int) -> int:
 
 def bar_chart(points: list[tuple[str, int]], *, tooltip: list[str] | None = None,
               format_value=str, label_every: int | None = None) -> BarChart:  # noqa: ANN001
-    """Lay out one bar per point, a y axis with 0, ½ and the maximum, every n-th x label."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    """Lay out one bar per point, a y axis with 0, ½ and the maximum, every n-th x label.
+
+    The plot starts right of the widest y-axis label, so "10.000.000" is never cut.
+    """
     top = nice_ceiling(max((v for _, v in points), default=0))
+    tick_values = [(f, v) for f, v in ((0.0, 0), (0.5, top / 2), (1.0, top)) if v == int(v)]
+    tick_labels = [format_value(int(v)) for _, v in tick_values]
+    left = max(LEFT, 12 + CHAR_WIDTH * max(len(t) for t in tick_labels))
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(points), 1)
     gap = min(4.0, slot * 0.2)
     every = label_every or max(1, math.ceil(len(points) / 8))
     bars, labels = [], []
     for i, (label, value) in enumerate(points):
         h = plot_h * value / top
-        x = LEFT + i * slot + gap / 2
+        x = left + i * slot + gap / 2
         title = tooltip[i] if tooltip else f"{label}: {format_value(value)}"
         bars.append(Bar(round(x, 2), round(TOP + plot_h - h, 2), round(slot - gap, 2),
                         round(h, 2), label, value, title))
         if (len(points) - 1 - i) % every == 0:  # always label the newest day
             labels.append((round(x + (slot - gap) / 2, 2), label))
-    ticks = [Tick(round(TOP + plot_h * (1 - f), 2), format_value(int(v)))
-             for f, v in ((0.0, 0), (0.5, top / 2), (1.0, top)) if v == int(v)]
-    return BarChart(WIDTH, HEIGHT, bars, ticks, labels, TOP + plot_h, LEFT)
+    ticks = [Tick(round(TOP + plot_h * (1 - f), 2), text)
+             for (f, _), text in zip(tick_values, tick_labels, strict=True)]
+    return BarChart(WIDTH, HEIGHT, bars, ticks, labels, TOP + plot_h, left)
