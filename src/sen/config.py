@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     )
     default_locale: str = Field(default="vi", description="UI language: `vi` or `en`.")
     flush_interval_ms: float = Field(
-        default=5.0,
+        default=10.0,
         description="Longest time the event writer waits to group requests into one commit.",
     )
     flush_max_events: int = Field(
