@@ -79,8 +79,7 @@ def _sen_server(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
     key = create_source(ops, "bench", "server").write_key
     ops.dispose()
     port = _free_port()
-    env = {**os.environ, "SEN_DATA_DIR": str(data_dir), "SEN_PORT": str(port),
-           "SEN_FLUSH_INTERVAL_MS": "10"}
+    env = {**os.environ, "SEN_DATA_DIR": str(data_dir), "SEN_PORT": str(port)}
     sen = shutil.which("sen", path=str(Path(sys.executable).parent)) or "sen"
     proc = subprocess.Popen([sen, "serve"], env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
