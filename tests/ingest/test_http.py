@@ -27,7 +27,8 @@ def _event(kind: str, n: int = 0, **extra) -> dict:
 async def test_each_call_type_is_stored_with_its_fields(stack):
     calls = {
         "identify": _event("identify", traits={"name": "Nguyễn Thị Lan", "phone": "0912345678"}),
-        "track": _event("track", event="Product Viewed", properties={"sku": "SA-01", "price": 1250000}),
+        "track": _event("track", event="Product Viewed",
+                        properties={"sku": "SA-01", "price": 1250000}),
         "page": _event("page", name="Trang chủ", properties={"path": "/"}),
         "screen": _event("screen", name="Giỏ hàng"),
         "alias": {"messageId": "m-alias-0", "previousId": "anon-1", "userId": "u0"},
@@ -271,7 +272,17 @@ async def test_order_completed_reaches_the_orders_projection(stack):
         "products": [{"sku": "SA-01-40", "price": 2_500_000, "quantity": 1, "brand": "Sao"}]})
     async with stack.client(stack.web.write_key) as client:
         assert (await client.post("/v1/track", json=body)).status_code == 200
-    assert stack.rows("SELECT order_id, total, channel FROM orders") == [("W-1001", 2_500_000, "web")]
+    assert stack.rows("SELECT order_id, total, channel FROM orders") == [
+        ("W-1001", 2_500_000, "web")]
     assert stack.rows("SELECT sku, price FROM order_items") == [("SA-01-40", 2_500_000)]
 
 
+
+
+async def test_openapi_documents_the_event_bodies(stack):
+    async with stack.client() as client:
+        spec = (await client.get("/openapi.json")).json()
+    track = spec["paths"]["/v1/track"]["post"]["requestBody"]["content"]["application/json"]
+    assert "userId" in track["schema"]["properties"]
+    batch = spec["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
+    assert batch["schema"]["properties"]["batch"]["items"]["properties"]["type"]["enum"]

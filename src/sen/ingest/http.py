@@ -32,6 +32,7 @@ from sen.ingest.spec import (
     RequestRejected,
     decode_batch,
     decode_single,
+    event_json_schema,
     utc_now,
 )
 from sen.ingest.writer import WriteResult
@@ -197,12 +198,25 @@ def _endpoint(kind: str):
     return handler
 
 
+def _documented_body(batch: bool) -> dict[str, Any]:
+    """OpenAPI request bodies from the same struct that decodes events."""
+    event = event_json_schema()["$defs"]["WireEvent"]
+    schema = event if not batch else {
+        "type": "object", "required": ["batch"],
+        "properties": {"batch": {"type": "array", "items": event},
+                       "context": {"type": "object"}, "sentAt": {"type": "string"}}}
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
 for _kind in EVENT_TYPES:
     router.add_api_route(f"/v1/{_kind}", _endpoint(_kind), methods=["POST"],
-                         name=f"segment_{_kind}", response_class=Response)
+                         name=f"segment_{_kind}", response_class=Response,
+                         openapi_extra=_documented_body(batch=False))
 
 
-@router.post("/v1/batch", response_class=Response, name="segment_batch")
+@router.post("/v1/batch", response_class=Response, name="segment_batch",
+             openapi_extra=_documented_body(batch=True))
 @router.post("/v1/import", response_class=Response, name="segment_import",
              include_in_schema=False)
 async def batch(request: Request) -> Response:

@@ -35,7 +35,8 @@ class Engine(Protocol):
 
 def _translate(exc: Exception, sql: str | None) -> StoreError:
     text = str(exc)
-    if "lock" in text.lower() and ("conflicting" in text.lower() or "could not set" in text.lower()):
+    lowered = text.lower()
+    if "lock" in lowered and ("conflicting" in lowered or "could not set" in lowered):
         return StoreLockedError(
             "Another process holds the analytical store.",
             sql=sql,
