@@ -286,3 +286,20 @@ async def test_openapi_documents_the_event_bodies(stack):
     assert "userId" in track["schema"]["properties"]
     batch = spec["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
     assert batch["schema"]["properties"]["batch"]["items"]["properties"]["type"]["enum"]
+
+
+async def test_a_key_made_elsewhere_is_found_but_bad_keys_do_not_hammer_the_store(stack):
+    from sen.ingest.sources import create_source
+
+    keys = stack.app.state.write_keys
+    keys._refreshed_at = 0.0  # the last refresh was long ago
+    pos = create_source(stack.ops, "pos-hcm", "pos")  # as another process would
+    assert keys.resolve(pos.write_key) == "pos-hcm"
+    stack.ops.dispose()  # a refresh now would reconnect; count the connections made
+    connects = []
+    from sqlalchemy import event
+
+    event.listen(stack.ops, "connect", lambda *a: connects.append(1))
+    for i in range(50):
+        assert keys.resolve(f"sk_bad_{i}") is None
+    assert len(connects) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,23 +88,29 @@ def set_enabled(ops: sa.Engine, name: str, enabled: bool) -> None:
 class WriteKeys:
     """Write key → source name, cached; :meth:`refresh` after sources change."""
 
+    # A miss re-reads the table (a key made by another process), at most this often, so
+    # a flood of bad keys cannot turn into a flood of queries.
+    MISS_REFRESH_SECONDS = 1.0
+
     def __init__(self, ops: sa.Engine) -> None:
         self._ops = ops
         self._lock = threading.Lock()
         self._keys: dict[str, str] = {}
+        self._refreshed_at = 0.0
         self.refresh()
 
     def refresh(self) -> None:
         keys = {s.write_key: s.name for s in list_sources(self._ops) if s.enabled}
         with self._lock:
             self._keys = keys
+            self._refreshed_at = time.monotonic()
 
     def resolve(self, write_key: str | None) -> str | None:
         """The source name of ``write_key``, or ``None`` if it is unknown or disabled."""
         if not write_key:
             return None
         name = self._keys.get(write_key)
-        if name is None:  # a key created by another process since the last refresh
-            self.refresh()
+        if name is None and time.monotonic() - self._refreshed_at >= self.MISS_REFRESH_SECONDS:
+            self.refresh()  # a key created by another process since the last refresh
             name = self._keys.get(write_key)
         return name

@@ -319,15 +319,17 @@ def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejectio
     )
 
 
-def _decode_with_extra(raw: bytes, forced_type: str | None) -> tuple[WireEvent, str | None]:
-    """The slow path for an event with keys Sen has no column for: keep them in ``extra``."""
+def _decode_slow(raw: bytes | msgspec.Raw, forced_type: str | None
+                 ) -> tuple[WireEvent, str | None]:
+    """For an event with keys Sen has no column for (kept in ``extra``), or whose
+    single-event endpoint implies a type the body omits or contradicts."""
     fields = _dict_decoder.decode(raw)
+    if forced_type is not None:
+        fields["type"] = msgspec.Raw(_encode(forced_type))
     known = {k: v for k, v in fields.items() if k in _KNOWN_KEYS}
     unknown = {k: orjson.loads(bytes(v)) for k, v in fields.items() if k not in _KNOWN_KEYS}
-    if forced_type is not None:
-        known["type"] = msgspec.Raw(_encode(forced_type))
     ev = _event_decoder.decode(_encode(known))
-    return ev, orjson.dumps(unknown).decode()
+    return ev, (orjson.dumps(unknown).decode() if unknown else None)
 
 
 def decode_event(raw: bytes | msgspec.Raw, env: Envelope, forced_type: str | None = None
@@ -343,25 +345,13 @@ def decode_event(raw: bytes | msgspec.Raw, env: Envelope, forced_type: str | Non
             if forced_type is not None and ev.type != forced_type:
                 ev = msgspec.structs.replace(ev, type=forced_type)
         except msgspec.ValidationError as exc:
-            if forced_type is not None and "`type`" in str(exc):
-                ev, extra = _decode_forced(raw, forced_type)
-            elif "unknown field" in str(exc):
-                ev, extra = _decode_with_extra(raw, forced_type)
-            else:
+            text = str(exc)
+            if "unknown field" not in text and (forced_type is None or "`type`" not in text):
                 raise
+            ev, extra = _decode_slow(raw, forced_type)
     except msgspec.DecodeError as exc:
         return _from_msgspec(exc)
     return _row(ev, env, extra)
-
-
-def _decode_forced(raw: bytes, forced_type: str) -> tuple[WireEvent, str | None]:
-    """A single-event endpoint implies the type; the body may omit or contradict it."""
-    fields = _dict_decoder.decode(raw)
-    fields["type"] = msgspec.Raw(_encode(forced_type))
-    unknown = {k: orjson.loads(bytes(v)) for k, v in fields.items() if k not in _KNOWN_KEYS}
-    known = {k: v for k, v in fields.items() if k in _KNOWN_KEYS}
-    ev = _event_decoder.decode(_encode(known))
-    return ev, (orjson.dumps(unknown).decode() if unknown else None)
 
 
 def decode_single(raw: bytes, *, source: str, received_at: datetime, forced_type: str,
