@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 28
+LEFT, RIGHT, TOP, BOTTOM = 48, 24, 10, 28
 CHAR_WIDTH = 7.5  # of a tick label's digit at the chart's font size, in SVG units
 
 
@@ -41,6 +41,7 @@ class BarChart:
     labels: list[tuple[float, str]]  # (x of the label's centre, text) on the x axis
     baseline: float
     left: float
+    right: float = RIGHT
 
 
 def nice_ceiling(value: int) -> int:
