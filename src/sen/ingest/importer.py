@@ -91,13 +91,19 @@ def _now_sql(now: datetime) -> str:
     return f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S.%f}'"
 
 
-def _import_events(cur: Any, path: Path, fmt: str, mapping: Mapping, load_id: str,
-                   now: datetime) -> _Counts:
+def _stage_events(cur: Any, path: Path, fmt: str, mapping: Mapping, load_id: str,
+                  now: datetime) -> None:
+    """Read and check an events file, in autocommit (the stage's rowids number the
+    records only once committed); the store is written later, in one transaction."""
     if fmt not in ("ndjson", "parquet"):
         raise ImportError_(f"Events files must be NDJSON or Parquet, not {fmt}.",
                            hint="Export the events one JSON object per line (.ndjson).")
-    r = bulk_events.load_events(cur, path, fmt, source=mapping.source, load_id=load_id,
-                                received_at=_now_sql(now))
+    bulk_events.stage_events(cur, path, fmt, source=mapping.source, load_id=load_id,
+                             received_at=_now_sql(now))
+
+
+def _import_events(cur: Any, path: Path, fmt: str) -> _Counts:
+    r = bulk_events.load_events(cur, path, fmt)
     cur.execute(bulk_events.fresh_events_sql())
     return _Counts(r.rows_in, r.accepted, r.inserted, r.duplicates, r.rejected)
 
@@ -187,8 +193,8 @@ def _write_quarantine(cur: Any, kind: str, source: str, load_id: str, path: Path
 def _run(cur: Any, path: Path, fmt: str, mapping: Mapping, load_id: str, zone: str,
          now: datetime, progress: Progress) -> _Counts:
     if mapping.kind == "events":
-        progress("reading and checking events")
-        counts = _import_events(cur, path, fmt, mapping, load_id, now)
+        progress("storing events")
+        counts = _import_events(cur, path, fmt)
     else:
         progress("reading and checking rows")
         _check_rows(cur, path, fmt, mapping, zone)
@@ -213,10 +219,29 @@ def _record_run(ops: sa.Engine | None, values: dict[str, Any], *, insert: bool) 
 
 
 def _cleanup(cur: Any) -> None:
-    for t in ("_sen_src", "_sen_rows", "_sen_ev", "_sen_skip", "_sen_fresh", "_sen_rejects",
-              "_sen_ref", "_sen_q"):
+    for t in ("_sen_src", "_sen_rows", "_sen_ev", bulk_events.STAGE, "_sen_skip", "_sen_fresh",
+              "_sen_rejects", "_sen_ref", "_sen_q"):
         with contextlib.suppress(duckdb.Error):
             cur.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _transaction(cur: Any, path: Path, fmt: str, mapping: Mapping, load_id: str, zone: str,
+                 now: datetime, quarantine_dir: Path,
+                 progress: Progress) -> tuple[_Counts, Path | None]:
+    """Every write of one import (events, projections, quarantine): all or nothing."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        counts = _run(cur, path, fmt, mapping, load_id, zone, now, progress)
+        quarantine = None
+        if counts.rejected:
+            progress("writing rejected rows")
+            quarantine = _write_quarantine(cur, mapping.kind, mapping.source, load_id,
+                                           path, quarantine_dir, now)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return counts, quarantine
 
 
 def import_file(engine: DuckDBEngine, path: Path, mapping: Mapping | Path, *,
@@ -243,19 +268,13 @@ def import_file(engine: DuckDBEngine, path: Path, mapping: Mapping | Path, *,
         "format": fmt, "status": "running", "started_at": now}, insert=True)
     cur = engine.cursor()
     try:
-        cur.execute("BEGIN TRANSACTION")
         try:
-            counts = _run(cur, path, fmt, mapping, load_id, mapping.timezone or timezone,
-                          now, report)
-            quarantine = None
-            if counts.rejected:
-                report("writing rejected rows")
-                quarantine = _write_quarantine(cur, mapping.kind, mapping.source, load_id,
-                                               path, quarantine_dir, now)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+            if mapping.kind == "events":
+                report("reading and checking events")
+                _stage_events(cur, path, fmt, mapping, load_id, now)
+            counts, quarantine = _transaction(cur, path, fmt, mapping, load_id,
+                                              mapping.timezone or timezone, now,
+                                              quarantine_dir, report)
         finally:
             _cleanup(cur)
     except duckdb.Error as exc:
