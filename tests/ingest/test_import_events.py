@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sen.errors import StoreError
+from sen.ingest.bulk_events import lines_at
 from sen.ingest.importer import events_mapping, import_file
 from sen.ingest.spec import Rejection, message_key, validate_event
 from sen.store.analytics import DuckDBEngine
@@ -137,3 +139,51 @@ def test_parquet_events_and_projections(engine, tmp_path):
     assert (s.accepted, s.rejected) == (6, 0)
     assert engine.scalar("SELECT total FROM orders WHERE order_id = 'W1'") == 300000
     assert engine.scalar("SELECT name FROM customers WHERE user_id = 'KH01'") == "Phạm Thu"
+
+
+def test_big_file_keeps_line_order_across_threads(engine, tmp_path):
+    """1.2M records (~90 MB) are read by several threads: record numbers of broken
+    lines, and which copy of a repeated messageId wins, still follow the file."""
+    n = 1_200_000
+    out = []
+    for i in range(n):
+        if i % 99_991 == 7:
+            out.append("   ")
+        if i % 50_000 == 11:
+            out.append(f'{{"type": "track", "messageId": "broken-{i}", ')
+        else:
+            mid = i - 1 if i % 100_000 == 5 else i
+            out.append(f'{{"type":"track","messageId":"m{mid}","event":"E{i}","anonymousId":"a"}}')
+    path = write_ndjson(tmp_path / "big.ndjson", out)
+    s = import_file(engine, path, events_mapping("web"), quarantine_dir=tmp_path / "q",
+                    load_id="imp-big")
+    broken = [i for i in range(n) if i % 50_000 == 11]
+    repeats = [i for i in range(n) if i % 100_000 == 5]
+    assert (s.rows_in, s.rejected, s.duplicates) == (n, len(broken), len(repeats))
+    q = duckdb.read_csv(str(tmp_path / "q" / "imp-big-big.csv")).fetchall()
+    assert [(r[0], r[-1]) for r in q] == [
+        (i + 1, f'{{"type": "track", "messageId": "broken-{i}", ') for i in broken]
+    firsts = dict(engine.execute(
+        "SELECT message_id, event FROM events WHERE message_id IN "
+        f"({', '.join(repr(f'm{i - 1}') for i in repeats)})").fetchall())
+    assert firsts == {f"m{i - 1}": f"E{i - 1}" for i in repeats}
+
+
+def test_a_stage_that_would_lose_the_file_order_is_refused(engine, tmp_path):
+    engine.execute("SET preserve_insertion_order = false")
+    path = write_ndjson(tmp_path / "ev.ndjson", [json.dumps(GOOD[0])])
+    with pytest.raises(StoreError, match="order"):
+        import_file(engine, path, events_mapping("web"), quarantine_dir=tmp_path / "q")
+    assert engine.scalar("SELECT count(*) FROM events") == 0
+
+
+@pytest.mark.parametrize(("text", "wanted", "expected"), [
+    ("a\nb\nc\n", [1, 3], {1: "a", 3: "c"}),
+    ("a\n\n  \t\nb\r\nc", [2, 3], {2: "b", 3: "c"}),
+    ("\n\nx\n", [1, 2], {1: "x"}),
+    ("  y \n", [1], {1: "  y "}),
+])
+def test_lines_at_counts_records_as_read_json_does(tmp_path, text, wanted, expected):
+    path = tmp_path / "l.ndjson"
+    path.write_bytes(text.encode())
+    assert lines_at(path, wanted) == expected

@@ -18,6 +18,7 @@ Differences a user may notice, all documented in ``docs/import.md``:
 
 from __future__ import annotations
 
+import json
 import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from sen.errors import ImportError_
+from sen.errors import ImportError_, StoreError
 from sen.ingest.readers import sql_str
 from sen.ingest.spec import EVENT_TYPES, MAX_EVENT_BYTES, MAX_ID_LENGTH
 from sen.store.schema import EVENT_COLUMNS
@@ -95,12 +96,15 @@ def message_key(v: str) -> str:
 
 def _rules() -> list[tuple[str, str, str, str]]:
     """(field, rule, broken-when SQL, message) in the order validate_event reports them."""
-    types = ", ".join(sql_str(t) for t in EVENT_TYPES)
+    # Comparisons, not ``NOT IN (...)``: DuckDB plans an IN list (and
+    # list_contains of constants) as a join, and a join would lose the file's
+    # order that the stage relies on.
+    types = " AND ".join(f"_type <> {sql_str(t)}" for t in EVENT_TYPES)
     rules: list[tuple[str, str, str, str]] = [
         ("", "max_event_size", f"_size > {MAX_EVENT_BYTES}",
          f"the event is over the limit of {MAX_EVENT_BYTES} bytes (32 KB)"),
         ("type", "missing", "_type IS NULL", "Field required"),
-        ("type", "literal_error", f"_type NOT IN ({types})",
+        ("type", "literal_error", f"({types})",
          "Input should be " + ", ".join(f"'{t}'" for t in EVENT_TYPES)),
         ("messageId", "string_too_short", "length(_mid) = 0",
          "String should have at least 1 character"),
@@ -296,28 +300,36 @@ def stage_events(cur: Any, path: Path, fmt: str, *, source: str, load_id: str,
     """
     if not path.is_file():
         raise ImportError_(f"There is no file at {path}.", hint="Check the path.")
-    _keep_file_order(cur)
     try:
         parquet_types = None
         if fmt == "parquet":
             parquet_types = {r[0]: r[1] for r in cur.execute(
                 f"DESCRIBE SELECT * FROM read_parquet({sql_str(str(path))})").fetchall()}
         computed = computed_sql(path, fmt, received_at=received_at, parquet_types=parquet_types)
-        cur.execute(stage_sql(computed, source=source, load_id=load_id))
+        sql = stage_sql(computed, source=source, load_id=load_id)
+        _keeps_file_order(cur, sql)
+        cur.execute(sql)
     except duckdb.Error as exc:
         raise ImportError_(f"Cannot read {path.name} as {fmt} events: {exc}",
                            hint="Events files hold one Segment event (a JSON object) per "
                            "line, or are Parquet with the spec's columns.") from None
 
 
-def _keep_file_order(cur: Any) -> None:
-    """Record numbers come from the staged table's order; refuse to stage without it."""
-    on = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    if not on:
-        raise ImportError_("The analytical store runs with preserve_insertion_order off, "
-                           "so the records of an events file cannot be numbered.",
-                           hint="Remove `SET preserve_insertion_order = false` from the "
-                           "store's settings.")
+def _keeps_file_order(cur: Any, sql: str) -> None:
+    """Refuse a stage that would not keep the file's order.
+
+    Record numbers are the stage's rowids, which follow the file only when
+    DuckDB materialises in order: its order-keeping ``BATCH_CREATE_TABLE_AS``.
+    A join in the query (an IN list is planned as one) or
+    ``preserve_insertion_order = false`` turns it into a plain, parallel
+    ``CREATE_TABLE_AS`` that interleaves the threads' rows.
+    """
+    plan = json.loads(cur.execute(f"EXPLAIN (FORMAT json) {sql}").fetchall()[0][1])
+    if plan[0]["name"] != "BATCH_CREATE_TABLE_AS":
+        raise StoreError("The events stage would not keep the file's order, so rejected "
+                         "lines could not be numbered.", sql=sql,
+                         hint="Keep `preserve_insertion_order` on; the stage query must "
+                         "hold no joins.")
 
 
 def load_events(cur: Any, path: Path, fmt: str) -> EventLoad:
