@@ -10,7 +10,9 @@ upserted in place. Every row is accounted for::
 
 Rejected rows go to ``<quarantine_dir>/<load_id>-<file stem>.csv`` with the
 reason. The import of one file is one transaction of the analytical store: a
-crash leaves the store as it was.
+crash leaves the store as it was. An events file is read and checked into a
+temporary table first, outside that transaction (its committed rowids number
+the records, which keeps the scan parallel); only the writes are transactional.
 """
 
 from __future__ import annotations
