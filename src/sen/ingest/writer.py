@@ -247,21 +247,40 @@ class EventWriter:
         for sub, result in zip(batch, results, strict=True):
             sub.future.set_result(result)
 
-    def _stored(self, cur: Any, ids: list[str], keys: np.ndarray) -> set[str]:
-        """Which of these messageIds the log already holds.
+    def _drop_stored(self, cur: Any, ids: list[str], keys: np.ndarray,
+                     keep: np.ndarray) -> None:
+        """Unmark rows whose messageId the log already holds.
 
         The in-memory keys name the candidates without a scan; only those are
         confirmed against the log, by exact messageId.
         """
-        hits = np.flatnonzero(self.seen.contains_many(keys)) if keys.size else []
-        if not len(hits):
-            return set()
+        hits = np.flatnonzero(self.seen.contains_many(keys) & keep)
+        if not hits.size:
+            return
         found = cur.execute(
             "SELECT message_id FROM events WHERE message_key IN (SELECT unnest(?::UBIGINT[])) "
             "AND message_id IN (SELECT unnest(?::VARCHAR[]))",
             [sorted({int(keys[i]) for i in hits}), sorted({ids[i] for i in hits})],
         ).fetchall()
-        return {r[0] for r in found}
+        stored = {r[0] for r in found}
+        for i in hits:
+            if ids[i] in stored:
+                keep[i] = False
+
+    @staticmethod
+    def _first_copies(ids: list[str], keys: np.ndarray) -> np.ndarray:
+        """A mask of each messageId's first row in the batch (vectorised on the keys;
+        rows sharing a key are compared by id, so a collision keeps both)."""
+        keep = np.zeros(keys.size, dtype=bool)
+        keep[np.unique(keys, return_index=True)[1]] = True
+        repeats = np.flatnonzero(~keep)
+        if repeats.size:  # retries inside one commit; rare
+            taken = {ids[i] for i in np.flatnonzero(keep)}
+            for i in repeats:
+                if ids[i] not in taken:
+                    taken.add(ids[i])
+                    keep[i] = True
+        return keep
 
     def _select_new(self, cur: Any, batch: list[_Submission]
                     ) -> tuple[pa.Table | None, np.ndarray, list[WriteResult]]:
@@ -279,22 +298,15 @@ class EventWriter:
             cur.unregister("sen_batch")
         keys = np.asarray(keys, dtype=np.uint64)
         ids = [row[0] for row in flat]
-        stored = self._stored(cur, ids, keys)
-        taken: set[str] = set()
-        mask = np.zeros(len(flat), dtype=bool)
-        results: list[WriteResult] = []
-        i = 0
-        for sub in batch:
-            inserted = 0
-            for mid in ids[i:i + len(sub.rows)]:
-                if mid not in stored and mid not in taken:
-                    taken.add(mid)
-                    mask[i] = True
-                    inserted += 1
-                i += 1
-            results.append(WriteResult(inserted, len(sub.rows) - inserted, len(sub.rejects)))
-        new_keys = keys[mask]
-        new = table.filter(pa.array(mask)).set_column(
+        keep = self._first_copies(ids, keys)
+        self._drop_stored(cur, ids, keys, keep)
+        sizes = [len(sub.rows) for sub in batch]
+        owner = np.repeat(np.arange(len(batch)), sizes)
+        inserted = np.bincount(owner, weights=keep, minlength=len(batch)).astype(int)
+        results = [WriteResult(int(n), size - int(n), len(sub.rejects))
+                   for n, size, sub in zip(inserted, sizes, batch, strict=True)]
+        new_keys = keys[keep]
+        new = table.filter(pa.array(keep)).set_column(
             1, "message_key", pa.array(new_keys, pa.uint64()))
         return new, new_keys, results
 
@@ -321,7 +333,7 @@ class EventWriter:
             for name in ("sen_new_events", "sen_new_rejects"):
                 with contextlib.suppress(Exception):  # it was never registered
                     cur.unregister(name)
-        self.seen.add_many(new_keys.tolist())
+        self.seen.add_array(new_keys)
         self.commits += 1
         if self.on_commit is not None:
             self.on_commit(_per_source(batch, results))
