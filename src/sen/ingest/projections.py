@@ -148,7 +148,10 @@ def _customers_sql(relation: str) -> list[str]:
                 FROM _sen_ident WHERE json_type(traits) = 'OBJECT'
             ) GROUP BY user_id, e.key
         ), merged AS (
-            SELECT user_id, json_group_object(k, v) AS traits FROM kv GROUP BY user_id
+            -- Keys in a fixed order, so the same events always give the same text.
+            SELECT user_id,
+                   to_json(map_from_entries(list({'key': k, 'value': v} ORDER BY k))) AS traits
+            FROM kv GROUP BY user_id
         ), span AS (
             SELECT user_id,
                    arg_min(source, {'t': timestamp, 'r': received_at, 'm': message_id}) AS source,
