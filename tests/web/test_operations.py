@@ -138,3 +138,23 @@ async def test_event_counters_follow_what_the_event_api_stored(web):
         await c.post("/v1/batch", json={"batch": batch[:2]}, auth=(key, ""))  # duplicates
     assert _sample("sen_events_ingested_total", source="metrics-web") == stored + 4
     assert _sample("sen_events_rejected_total", source="metrics-web") == rejected + 1
+
+
+async def test_event_calls_take_the_fast_path_and_are_still_counted(web):
+    from sen.ingest.sources import create_source
+
+    key = create_source(web.ops, "fast-web", "web").write_key
+    web.app.state.write_keys.refresh()
+    ok = dict(method="POST", route="/v1/track", status="200")
+    bad = dict(method="POST", route="/v1/track", status="401")
+    before_ok, before_bad = _sample("sen_http_requests_total", **ok), \
+        _sample("sen_http_requests_total", **bad)
+    async with web.client() as c:
+        r = await c.post("/v1/track", json={"userId": "kh-9", "event": "Cart Viewed"},
+                         auth=(key, ""))
+        assert r.status_code == 200 and r.json() == {"success": True}
+        assert "set-cookie" not in r.headers  # no session machinery on event calls
+        assert (await c.post("/v1/track", json={"userId": "x", "event": "y"})).status_code == 401
+        assert (await c.get("/v1/track")).status_code == 405  # other methods: the router
+    assert _sample("sen_http_requests_total", **ok) == before_ok + 1
+    assert _sample("sen_http_requests_total", **bad) == before_bad + 1

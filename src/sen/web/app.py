@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 
 import sen
 from sen.config import Settings, get_settings
+from sen.ingest.http import SegmentFastPath
 from sen.ingest.http import router as segment_router
 from sen.ingest.imports_api import router as imports_router
 from sen.ingest.sources import WriteKeys
@@ -45,6 +46,7 @@ from sen.web.metrics import (
     metrics_endpoint,
     record_ingested,
     record_rejected,
+    record_request,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE, same_site="lax")
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(SegmentFastPath, on_request=record_request)  # outermost
     error_handlers.install(app, ui.error_page)
 
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
