@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --system
 export SEN_TEST_POSTGRES_URL="${SEN_TEST_POSTGRES_URL:-$(bash scripts/pg-test-server.sh)}"
 export OPENBLAS_NUM_THREADS=1
+.venv/bin/ruff check src tests benchmarks
 exec .venv/bin/python -m pytest "$@"
