@@ -148,10 +148,10 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
             progress.update(task, completed=len(files), description="Loaded")
     finally:
         engine.close()
-    table = Table("file", "kind", "source", "rows in", "inserted", "duplicates", "rejected",
-                  "seconds", title="Demo retailer loaded")
+    table = Table("file", "source", "rows", "new", "dupes", "rejected", "s",
+                  title="Demo retailer loaded")
     for entry, s in zip(files, summaries, strict=True):
-        table.add_row(entry["path"], s.kind, s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
+        table.add_row(entry["path"], s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
                       f"{s.duplicates:,}", f"{s.rejected:,}", f"{s.seconds:.1f}")
     console.print(table)
 
