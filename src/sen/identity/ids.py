@@ -154,7 +154,7 @@ def normalise(type_: IdentifierType | str, raw: str | None) -> Result:
 
 def _phone(raw: str) -> Result:
     r = normalise_phone(raw)
-    if r.e164 is None or r.reason is not None:
+    if r.e164 is None:
         return _reject(IdentifierType.PHONE, raw, str(r.reason), r.message)
     return Normalised(IdentifierType.PHONE, r.e164)
 
