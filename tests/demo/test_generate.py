@@ -400,3 +400,14 @@ def test_anonymous_devices_later_identify(retailer) -> None:
 
 def test_manifest_type() -> None:
     assert Manifest.__dataclass_fields__.keys() >= {"files", "counts", "seed", "customers"}
+
+
+def test_ground_truth_phones_are_e164(tmp_path):
+    import pyarrow.parquet as pq
+
+    from sen.demo import generate
+
+    generate(tmp_path / "r", customers=2_000, seed=3, with_events=False)
+    phones = pq.read_table(tmp_path / "r" / "ground_truth" / "people.parquet",
+                           columns=["phone_e164"]).column(0).to_pylist()
+    assert phones and all(p.startswith("+84") and len(p) == 12 and p[3] != "0" for p in phones)

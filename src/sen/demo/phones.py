@@ -76,6 +76,11 @@ def national(nsn: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise("0", zero_padded(nsn, 9), "")
 
 
+def e164(nsn: np.ndarray) -> pa.Array:
+    """NSNs in E.164 form: ``+84`` and the nine digits, no trunk ``0``."""
+    return pc.binary_join_element_wise("+84", zero_padded(nsn, 9), "")
+
+
 def legacy(nsn: np.ndarray) -> pa.Array:
     """The pre-2018 11-digit form (``0168xxxxxxx``) of migratable numbers."""
     table = np.zeros(100, dtype=np.int64)

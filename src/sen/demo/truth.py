@@ -98,7 +98,7 @@ def people_table(people: People, history: History, orders: Orders, cal: Calendar
                 pa.array(people.province)
             ),
             "home_store": pa.array([s[0] for s in geo.STORES]).take(pa.array(people.home_store)),
-            "phone_e164": pc.binary_join_element_wise("+84", phones.national(people.phone), ""),
+            "phone_e164": phones.e164(people.phone),
             "phone_owner": people.phone_owner,
             "email": email,
             "zalo_id": people.zalo_id,
