@@ -120,3 +120,17 @@ def test_batch_keeps_order_and_reports_each_bad_event():
     assert results[1].field == "event"
     assert orjson.loads(results[2][16]) == {"library": {"name": "lib"}}
     assert results[2][12] == datetime(2026, 11, 24, 2, 59, 59)
+
+
+def test_unknown_keys_and_integrations_are_kept_together():
+    r = row({"type": "track", "event": "X", "userId": "u", "loyaltyTier": "gold",
+             "integrations": {"Zalo": False}})
+    assert orjson.loads(r["extra"]) == {"loyaltyTier": "gold", "integrations": {"Zalo": False}}
+
+
+@pytest.mark.parametrize("field", ["properties", "traits", "context"])
+def test_each_object_field_is_named_when_it_is_not_an_object(field):
+    result = decode_event(orjson.dumps({"type": "track", "event": "X", "userId": "u",
+                                        field: [1, 2]}), ENV)
+    assert isinstance(result, Rejection)
+    assert (result.field, result.rule) == (field, "object_required")

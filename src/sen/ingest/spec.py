@@ -248,10 +248,11 @@ class _TimeError(ValueError):
 
 
 class _NotAnObject(ValueError):
-    pass
+    def __init__(self, field: str) -> None:
+        self.field = field
 
 
-def _json_bytes(raw: msgspec.Raw) -> bytes | None:
+def _json_bytes(raw: msgspec.Raw, field: str) -> bytes | None:
     """The client's own JSON text of an object field (UTF-8 bytes; Arrow checks them)."""
     if raw is _NULL:
         return None
@@ -260,20 +261,29 @@ def _json_bytes(raw: msgspec.Raw) -> bytes | None:
         return data
     if data == b"null":
         return None
-    raise _NotAnObject
+    raise _NotAnObject(field)
 
 
 def _context(own: msgspec.Raw, batch_context: bytes | None) -> bytes | None:
     if not batch_context:
-        return _json_bytes(own)
+        return _json_bytes(own, "context")
     merged = orjson.loads(batch_context)
-    mine = _json_bytes(own)
+    mine = _json_bytes(own, "context")
     if mine is not None:
         merged.update(orjson.loads(mine))
     return orjson.dumps(merged)
 
 
-def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejection:
+def _extra(ev: WireEvent, unknown: dict[str, Any] | None) -> str | None:
+    """Top-level keys without a column of their own, and a non-empty ``integrations``."""
+    kept = dict(unknown or {})
+    if ev.integrations is not _NULL and bytes(ev.integrations) not in (b"{}", b"null"):
+        kept["integrations"] = orjson.loads(bytes(ev.integrations))
+    return orjson.dumps(kept).decode() if kept else None
+
+
+def _row(ev: WireEvent, env: Envelope, unknown: dict[str, Any] | None
+         ) -> EventRow | Rejection:
     broken = _rule(ev)
     if broken is not None:
         return broken
@@ -284,17 +294,12 @@ def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejectio
         sent_at = _time(ev, "sentAt") or env.batch_sent_at
     except _TimeError as err:
         return err.rejection
-    if extra is None and ev.integrations is not _NULL and bytes(ev.integrations) not in (
-            b"{}", b"null"):
-        extra = orjson.dumps({"integrations": orjson.loads(bytes(ev.integrations))}).decode()
     try:
-        properties, traits = _json_bytes(ev.properties), _json_bytes(ev.traits)
+        properties = _json_bytes(ev.properties, "properties")
+        traits = _json_bytes(ev.traits, "traits")
         context = _context(ev.context, env.batch_context)
-    except _NotAnObject:
-        name = next(n for n in ("properties", "traits", "context")
-                    if getattr(ev, n) is not _NULL and bytes(getattr(ev, n))[:1] != b"{"
-                    and bytes(getattr(ev, n)) != b"null")
-        return Rejection(name, "object_required", "must be a JSON object ({...})")
+    except _NotAnObject as err:
+        return Rejection(err.field, "object_required", "must be a JSON object ({...})")
     message_id = ev.messageId or f"sen-{uuid.uuid4()}"
     return (
         message_id,
@@ -314,13 +319,13 @@ def _row(ev: WireEvent, env: Envelope, extra: str | None) -> EventRow | Rejectio
         properties,
         traits,
         context,
-        extra,
+        _extra(ev, unknown),
         env.load_id,
     )
 
 
 def _decode_slow(raw: bytes | msgspec.Raw, forced_type: str | None
-                 ) -> tuple[WireEvent, str | None]:
+                 ) -> tuple[WireEvent, dict[str, Any] | None]:
     """For an event with keys Sen has no column for (kept in ``extra``), or whose
     single-event endpoint implies a type the body omits or contradicts."""
     fields = _dict_decoder.decode(raw)
@@ -329,7 +334,7 @@ def _decode_slow(raw: bytes | msgspec.Raw, forced_type: str | None
     known = {k: v for k, v in fields.items() if k in _KNOWN_KEYS}
     unknown = {k: orjson.loads(bytes(v)) for k, v in fields.items() if k not in _KNOWN_KEYS}
     ev = _event_decoder.decode(_encode(known))
-    return ev, (orjson.dumps(unknown).decode() if unknown else None)
+    return ev, (unknown or None)
 
 
 def decode_event(raw: bytes | msgspec.Raw, env: Envelope, forced_type: str | None = None
@@ -341,17 +346,17 @@ def decode_event(raw: bytes | msgspec.Raw, env: Envelope, forced_type: str | Non
     try:
         try:
             ev = _event_decoder.decode(raw)
-            extra = None
+            unknown = None
             if forced_type is not None and ev.type != forced_type:
                 ev = msgspec.structs.replace(ev, type=forced_type)
         except msgspec.ValidationError as exc:
             text = str(exc)
             if "unknown field" not in text and (forced_type is None or "`type`" not in text):
                 raise
-            ev, extra = _decode_slow(raw, forced_type)
+            ev, unknown = _decode_slow(raw, forced_type)
     except msgspec.DecodeError as exc:
         return _from_msgspec(exc)
-    return _row(ev, env, extra)
+    return _row(ev, env, unknown)
 
 
 def decode_single(raw: bytes, *, source: str, received_at: datetime, forced_type: str,
