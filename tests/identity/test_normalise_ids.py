@@ -115,15 +115,20 @@ def test_the_public_api() -> None:
         "EmailReason",
         "EmailResult",
         "IdentifierType",
+        "MergeEdge",
+        "MergeRules",
         "Normalised",
         "PhoneReason",
         "PhoneResult",
         "Rejected",
+        "Resolution",
         "fold_name",
         "normalise",
         "normalise_email",
         "normalise_name",
         "normalise_phone",
+        "resolve",
+        "resolve_incremental",
     ]
     for name in sen.identity.__all__:
         assert getattr(sen.identity, name) is not None

@@ -1,0 +1,44 @@
+"""Merge rules: which identifiers may link records, and when one is shared.
+
+Kept apart from the graph so that configuration stays data: a retailer tunes
+these values, and the resolver reads them without knowing where they came from.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sen.identity.ids import IdentifierType
+
+T = IdentifierType
+
+_ANCHORS = frozenset({T.USER_ID, T.LOYALTY_CARD, T.ZALO_ID, T.MARKETPLACE_BUYER})
+
+
+class MergeRules(BaseModel):
+    """How the identity graph links records into profiles.
+
+    An identifier value is *shared* when, over all records that carry it, it
+    appears next to more than ``limit(type)`` distinct values of any one anchor
+    type (for instance more than 3 distinct ``user_id`` values). A shared value
+    links nobody: a shop's own phone typed by cashiers for many customers would
+    otherwise merge them all into one profile.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mergeable: frozenset[IdentifierType] = Field(default=frozenset(IdentifierType))
+    """Identifier types whose equal values link two records."""
+
+    anchors: frozenset[IdentifierType] = Field(default=_ANCHORS)
+    """Types that name one account each; the sharing limit counts their distinct values."""
+
+    max_profiles_per_identifier: int = Field(default=3, ge=1)
+    """Most distinct anchor values of one type a value may sit next to and still link."""
+
+    max_profiles_by_type: dict[IdentifierType, int] = Field(default_factory=dict)
+    """Per-type overrides of ``max_profiles_per_identifier`` (a device may be a family's)."""
+
+    def limit(self, id_type: IdentifierType) -> int:
+        """The sharing limit for values of ``id_type``."""
+        return self.max_profiles_by_type.get(id_type, self.max_profiles_per_identifier)
