@@ -129,23 +129,26 @@ def _naive(observations: list[tuple[str, T, str]], rules: MergeRules) -> dict[st
     return profile
 
 
+# Small pools and low limits, so values often cross the sharing limit mid-stream;
+# user_id is drawn twice as often because anchors are what the limit counts.
 OBSERVATIONS = st.lists(
     st.tuples(
-        st.sampled_from([f"r{i}" for i in range(12)]),
-        st.sampled_from([T.USER_ID, T.PHONE, T.EMAIL, T.ANONYMOUS_ID, T.DEVICE_ID]),
-        st.sampled_from(["v0", "v1", "v2", "v3", "v4"]),
+        st.sampled_from([f"r{i:02}" for i in range(16)]),
+        st.sampled_from([T.USER_ID, T.USER_ID, T.PHONE, T.EMAIL, T.ANONYMOUS_ID, T.DEVICE_ID,
+                         T.LOYALTY_CARD]),
+        st.sampled_from([f"v{i}" for i in range(6)]),
     ),
     max_size=40,
 )
 RULES = st.builds(
     MergeRules,
-    mergeable=st.frozensets(st.sampled_from(list(T)), min_size=1),
+    mergeable=st.one_of(st.just(frozenset(T)), st.frozensets(st.sampled_from(list(T)))),
     max_profiles_per_identifier=st.integers(1, 3),
     max_profiles_by_type=st.dictionaries(st.sampled_from(list(T)), st.integers(1, 3), max_size=2),
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(OBSERVATIONS, RULES, st.lists(st.integers(0, 40), max_size=3))
 def test_incremental_resolution_equals_a_full_rebuild(
     observations: list[tuple[str, T, str]], rules: MergeRules, cuts: list[int]
