@@ -1,15 +1,14 @@
-"""Servers the ingest benchmark loads: Sen itself, and a no-op peer on the same framework.
+"""The ingest benchmark's no-op peer: the same framework and uvicorn settings as
+`sen serve` (uvloop, httptools, no access log, the same GC settings), so the ratio
+of Sen to it shows what Sen's checks and durable storage cost.
 
-Run as ``python benchmarks/_servers.py sen|noop DATA_DIR PORT``; both use the
-same uvicorn settings (uvloop, httptools, no access log), so their ratio shows
-what Sen's validation and durable storage cost on top of the framework.
+Run as ``python benchmarks/_servers.py PORT``.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -27,16 +26,9 @@ def noop_app() -> FastAPI:
     return app
 
 
-def sen_app(data_dir: Path) -> FastAPI:
-    from sen.config import get_settings
-    from sen.web.app import create_app
-
-    return create_app(get_settings(data_dir=data_dir))
-
-
 def main() -> None:
-    kind, data_dir, port = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-    app = noop_app() if kind == "noop" else sen_app(data_dir)
+    port = int(sys.argv[1])
+    app = noop_app()
     gc.freeze()  # the same collector settings as `sen serve`
     gc.set_threshold(100_000, 50, 100)
     uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",

@@ -89,7 +89,7 @@ def _sen_server(data_dir: Path) -> tuple[subprocess.Popen, str, str]:
 
 def _noop_server() -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(HERE / "_servers.py"), "noop", "-", str(port)],
+    proc = subprocess.Popen([sys.executable, str(HERE / "_servers.py"), str(port)],
                             stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     _wait_up(url, proc, "/docs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from tests.support import free_port
 
 from sen.ingest.sources import create_source
 from sen.store import operational
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_acknowledged_events_survive_a_kill_9(tmp_path: Path):
@@ -33,7 +27,7 @@ def test_acknowledged_events_survive_a_kill_9(tmp_path: Path):
     ops = operational.connect(f"sqlite:///{(data / 'sen.sqlite').resolve()}")
     key = create_source(ops, "web", "web").write_key
     ops.dispose()
-    port = _free_port()
+    port = free_port()
     sen = shutil.which("sen", path=str(Path(sys.executable).parent))
     assert sen, "the sen console script is not installed next to this Python"
     proc = subprocess.Popen([sen, "serve"], env={**os.environ, "SEN_DATA_DIR": str(data),

@@ -8,15 +8,9 @@ event must still be stored exactly once.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-import uvicorn
 from segment.analytics import Client
+from tests.support import serve_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -48,30 +42,6 @@ class FlakyGateway:
         await send({"type": "http.response.body", "body": b"gateway timeout"})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
-
-
 def _send_everything(client: Client) -> dict[str, str]:
     """Send identify, track, page, screen, alias and group calls; return messageId → kind."""
     sent: dict[str, str] = {}
@@ -99,7 +69,7 @@ def _send_everything(client: Client) -> dict[str, str]:
 @pytest.mark.parametrize("gzip", [False, True])
 def test_official_sdk_events_are_stored_exactly_once_even_after_retries(stack, gzip):
     gateway = FlakyGateway(stack.app, fail=2)
-    with serve(gateway) as url:
+    with serve_in_thread(gateway, lifespan="off") as url:
         client = Client(stack.web.write_key, host=url, gzip=gzip, upload_size=50,
                         max_retries=5, sync_mode=False, max_total_backoff_duration=30)
         sent = _send_everything(client)
