@@ -1,16 +1,19 @@
 """The identity graph: records linked by shared identifiers become profiles.
 
-A *record* is one source row (an event's userId/anonymousId pair, a POS
-customer row, an order); an *observation* says that a record carries an
-identifier value, already normalised. Two records belong to the same profile
-when a chain of non-shared, mergeable identifier values links them: a profile
-is a connected component. The profile id is the smallest record id in the
-component, so it depends on the data alone, never on input order. (Stable ids
-that survive a smaller record joining are a job for the store, which maps them.)
+A *record* is one source's view of someone (a userId, an anonymousId, a guest
+order); an *observation* says that a record carries an identifier value,
+already normalised. Two records belong to the same profile when a chain of
+non-shared, mergeable identifier values links them: a profile is a connected
+component, cut where the priority guard refuses a link (see
+:class:`~sen.identity.rules.MergeRules`). A profile is named by its
+representative record, the one ranked first, so it depends on the data alone,
+never on input order.
 
-Everything here is pure. The full build is vectorised with numpy; the
-incremental path recomputes only the components new observations can touch and
-gives exactly what a full build over all observations would.
+Everything here is pure. :func:`link` works on integer-coded numpy arrays, so
+the store can hand it millions of observations; :func:`resolve` and
+:func:`resolve_incremental` wrap it for records and values given as strings.
+The incremental path recomputes only the clusters new observations can touch
+and gives exactly what a full build over all observations would.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from sen.identity.ids import IdentifierType
 from sen.identity.rules import MergeRules
@@ -26,7 +31,228 @@ from sen.identity.rules import MergeRules
 Identifier = tuple[IdentifierType, str]
 Observation = tuple[str, IdentifierType, str]
 
-_TYPES = list(IdentifierType)
+TYPES: tuple[IdentifierType, ...] = tuple(IdentifierType)
+"""Identifier types in code order: ``TYPES[code]``."""
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Records linked into profiles, by integer code.
+
+    ``profile[r]`` and ``cluster[r]`` are the codes of the representative
+    records of ``r``'s profile and of its cluster (the component before the
+    priority guard cut it; profiles never cross clusters). ``shared`` marks the
+    identifiers that link nobody because they sit beside too many accounts.
+    ``refused`` lists the links the guard refused as (identifier, record,
+    record already holding the conflicting value's side) codes.
+    """
+
+    profile: np.ndarray
+    cluster: np.ndarray
+    shared: np.ndarray
+    refused: tuple[tuple[int, int, int], ...]
+
+
+def link(
+    rec: np.ndarray,
+    ident: np.ndarray,
+    ident_type: np.ndarray,
+    rank: np.ndarray,
+    rules: MergeRules,
+    *,
+    blocked: np.ndarray | None = None,
+    pairs: np.ndarray | None = None,
+) -> Linked:
+    """Link records into profiles.
+
+    ``rec[i]`` carries ``ident[i]`` (codes from 0); ``ident_type[j]`` is the
+    type code (index in :data:`TYPES`) of identifier ``j``; ``rank[r]`` orders
+    records (the lowest in a profile names it; ranks must be distinct).
+    ``blocked`` marks identifiers a person ruled must never link; ``pairs``
+    holds (record, record) rows a person ruled are one customer. Identifier
+    codes must follow the (type, value) order, for the guard applies links of
+    one type in code order.
+    """
+    n_rec, n_ident = len(rank), len(ident_type)
+    rec, ident = _distinct_pairs(np.asarray(rec, np.int64), np.asarray(ident, np.int64), n_ident)
+    ident_type = np.asarray(ident_type, np.int64)
+    pairs = np.zeros((0, 2), np.int64) if pairs is None else np.asarray(pairs, np.int64)
+    shared = _shared(rec, ident, ident_type, rules)
+    linking = _mask([rules.mergeable], ident_type) & ~shared
+    if blocked is not None:
+        linking &= ~np.asarray(blocked, bool)
+    keep = linking[ident]
+    l_rec, l_ident = rec[keep], ident[keep]
+    comp = _components(n_rec, n_ident, l_rec, l_ident, pairs)
+    cluster = _representatives(comp, rank)
+    groups, refused = _guard(rec, ident, ident_type, l_rec, l_ident, pairs, comp, rank, rules)
+    profile = _representatives(groups, rank) if refused else cluster
+    return Linked(profile=profile, cluster=cluster, shared=shared, refused=refused)
+
+
+def _distinct_pairs(rec: np.ndarray, ident: np.ndarray, n_ident: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.unique(rec * max(n_ident, 1) + ident)
+    return keys // max(n_ident, 1), keys % max(n_ident, 1)
+
+
+def _mask(type_sets: list[Iterable[IdentifierType]], ident_type: np.ndarray) -> np.ndarray:
+    """Per identifier: is its type in every one of ``type_sets``."""
+    ok = np.ones(len(TYPES), bool)
+    for types in type_sets:
+        ok &= np.isin(np.arange(len(TYPES)), [TYPES.index(t) for t in types])
+    return ok[ident_type] if len(ident_type) else np.zeros(0, bool)
+
+
+def _shared(rec: np.ndarray, ident: np.ndarray, ident_type: np.ndarray, rules: MergeRules
+            ) -> np.ndarray:
+    """Identifiers beside more than their limit of distinct values of one anchor type."""
+    limits = np.array([rules.limit(t) for t in TYPES], np.int64)
+    anchors = _max_anchors_per_type(rec, ident, ident_type, rules)
+    return anchors > limits[ident_type] if len(ident_type) else np.zeros(0, bool)
+
+
+def _max_anchors_per_type(
+    rec: np.ndarray, ident: np.ndarray, type_of: np.ndarray, rules: MergeRules
+) -> np.ndarray:
+    """For each identifier, the most distinct anchor values of one type beside it."""
+    n_ident = len(type_of)
+    out = np.zeros(n_ident, dtype=np.int64)
+    is_anchor = _mask([rules.anchors], type_of)[ident] if len(ident) else np.zeros(0, bool)
+    if not is_anchor.any():
+        return out
+    keys = _pairs_on_same_record(rec, ident, rec[is_anchor], ident[is_anchor], n_ident)
+    keys = np.unique(keys)  # distinct (identifier, anchor)
+    who, anchor = keys // n_ident, keys % n_ident
+    groups, counts = np.unique(who * len(TYPES) + type_of[anchor], return_counts=True)
+    np.maximum.at(out, groups // len(TYPES), counts)
+    return out
+
+
+def _pairs_on_same_record(
+    rec: np.ndarray, ident: np.ndarray, a_rec: np.ndarray, a_ident: np.ndarray, n: int
+) -> np.ndarray:
+    """Keys ``ident * n + anchor`` for every identifier and anchor on one record."""
+    order = np.argsort(a_rec, kind="stable")
+    a_rec, a_ident = a_rec[order], a_ident[order]
+    n_rec = int(rec.max()) + 1
+    per_record = np.bincount(a_rec, minlength=n_rec)
+    start = np.concatenate(([0], np.cumsum(per_record)[:-1]))
+    k = per_record[rec]
+    offsets = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+    partner = a_ident[np.repeat(start[rec], k) + offsets]
+    return np.repeat(ident, k) * n + partner
+
+
+def _components(n_rec: int, n_ident: int, l_rec: np.ndarray, l_ident: np.ndarray,
+                pairs: np.ndarray) -> np.ndarray:
+    """Connected-component label per record over record–identifier and manual edges."""
+    a = np.concatenate([l_rec, pairs[:, 0]])
+    b = np.concatenate([n_rec + l_ident, pairs[:, 1]])
+    n = n_rec + n_ident
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels[:n_rec].astype(np.int64)
+
+
+def _representatives(groups: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Per record, the code of the lowest-ranked record of its group."""
+    if len(groups) == 0:
+        return np.zeros(0, np.int64)
+    order = np.lexsort((rank, groups))
+    first = np.ones(len(order), bool)
+    first[1:] = groups[order][1:] != groups[order][:-1]
+    head = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    out = np.empty(len(groups), np.int64)
+    out[order] = order[head]
+    return out
+
+
+def _guard(
+    rec: np.ndarray, ident: np.ndarray, ident_type: np.ndarray,
+    l_rec: np.ndarray, l_ident: np.ndarray, pairs: np.ndarray,
+    comp: np.ndarray, rank: np.ndarray, rules: MergeRules,
+) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
+    """Cut components that would hold two values of a one-per-profile type.
+
+    Only conflicted components are replayed, link by link in priority order,
+    with a union-find that refuses any union joining two different values of
+    such a type. Manual pairs go first: a person's decision outranks any key.
+    """
+    if not rules.one_per_profile:
+        return comp, ()
+    unique = _mask([rules.one_per_profile], ident_type)[ident]
+    key = np.unique(comp[rec[unique]] * max(len(ident_type), 1) + ident[unique])
+    comps, n_values = np.unique(key // max(len(ident_type), 1), return_counts=True)
+    conflicted = comps[n_values > 1]
+    if len(conflicted) == 0:
+        return comp, ()
+    values: dict[int, dict[int, frozenset[int]]] = {}
+    for r, i in zip(rec[unique].tolist(), ident[unique].tolist(), strict=True):
+        if comp[r] in conflicted:
+            per_type = values.setdefault(r, {})
+            t = int(ident_type[i])
+            per_type[t] = per_type.get(t, frozenset()) | {i}
+    groups = comp.copy()
+    refused: list[tuple[int, int, int]] = []
+    in_conflict = np.isin(comp[l_rec], conflicted)
+    prio = np.array([rules.rank(t) for t in TYPES], np.int64)
+    order = np.lexsort((rank[l_rec[in_conflict]], l_ident[in_conflict],
+                        prio[ident_type[l_ident[in_conflict]]]))
+    edges = _ordered_links(l_rec[in_conflict][order], l_ident[in_conflict][order], pairs, comp,
+                           conflicted, rank)
+    uf = _UnionFind(values)
+    for label, a, b in edges:
+        if not uf.union(a, b):
+            refused.append((label, a, b))
+    for r in np.flatnonzero(np.isin(comp, conflicted)).tolist():
+        groups[r] = len(comp) + uf.find(r)
+    return groups, tuple(refused)
+
+
+def _ordered_links(
+    l_rec: np.ndarray, l_ident: np.ndarray, pairs: np.ndarray, comp: np.ndarray,
+    conflicted: np.ndarray, rank: np.ndarray,
+) -> list[tuple[int, int, int]]:
+    """(identifier or -1 for a manual pair, record, record) unions to try, in order."""
+    edges: list[tuple[int, int, int]] = []
+    for a, b in pairs.tolist():
+        if comp[a] in conflicted:
+            edges.append((-1, a, b))
+    first_of: dict[int, int] = {}
+    for r, i in zip(l_rec.tolist(), l_ident.tolist(), strict=True):
+        if i in first_of:
+            edges.append((i, first_of[i], r))
+        else:
+            first_of[i] = r
+    return edges
+
+
+class _UnionFind:
+    """Union-find whose roots carry the one-per-profile values of their set."""
+
+    def __init__(self, values: dict[int, dict[int, frozenset[int]]]) -> None:
+        self.parent: dict[int, int] = {}
+        self.values = dict(values)
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while x != root:
+            self.parent[x], x = root, self.parent.get(x, x)
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.values.get(ra, {}), self.values.get(rb, {})
+        if any(va[t] != vb[t] for t in va.keys() & vb.keys()):
+            return False
+        self.parent[rb] = ra
+        self.values[ra] = {**vb, **va}
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,34 +268,102 @@ class MergeEdge:
 class Resolution:
     """Profiles resolved from observations, with what is needed to update them.
 
-    ``identifiers`` maps every linking value (mergeable and not shared) to its
-    profile, the look-up a hotline agent needs. ``merges`` holds, for each
-    profile of more than one record, the values that caused the merge. The
-    observation indexes are kept so that an update can recompute a component
-    from all of its observations.
+    ``identifiers`` maps every linking value (mergeable, not shared, not
+    blocked) to the profile of the first record carrying it, the look-up a
+    hotline agent needs. ``merges`` holds, for each profile of more than one
+    record, the values that caused the merge; ``refused`` the links the
+    priority guard refused. The observation indexes and clusters are kept so
+    that an update can recompute a cluster from all of its observations.
     """
 
     profiles: Mapping[str, str]
     identifiers: Mapping[Identifier, str]
     shared: frozenset[Identifier]
     merges: Mapping[str, tuple[MergeEdge, ...]]
+    refused: frozenset[tuple[Identifier, str, str]]
     members: Mapping[str, frozenset[str]]
+    clusters: Mapping[str, str]
     by_record: Mapping[str, frozenset[Identifier]]
     by_identifier: Mapping[Identifier, frozenset[str]]
     rules: MergeRules
 
 
 def resolve(observations: Iterable[Observation], rules: MergeRules | None = None) -> Resolution:
-    """Resolve all observations into profiles from scratch."""
+    """Resolve all observations into profiles from scratch.
+
+    Records are ranked by their id, so a profile is named by its smallest record.
+    """
     rules = rules or MergeRules()
     by_record, by_identifier = _index(observations)
-    shared = frozenset(_shared_among(by_identifier.keys(), by_record, by_identifier, rules))
-    profiles, identifiers, merges, members = _assemble(
-        by_record.keys(), by_record, by_identifier, shared, rules
+    return _resolve_records(by_record.keys(), by_record, by_identifier, rules, frozenset())
+
+
+def _resolve_records(
+    records: Iterable[str],
+    by_record: Mapping[str, frozenset[Identifier]],
+    by_identifier: Mapping[Identifier, frozenset[str]],
+    rules: MergeRules,
+    shared_before: frozenset[Identifier],
+) -> Resolution:
+    """Resolve a union of whole clusters (counting sharing over every record)."""
+    ordered = sorted(records)
+    idents = sorted({i for r in ordered for i in by_record[r]})
+    code = {i: n for n, i in enumerate(idents)}
+    rec_codes = [n for n, r in enumerate(ordered) for _ in by_record[r]]
+    ident_codes = [code[i] for r in ordered for i in by_record[r]]
+    shared = _shared_by_all(idents, by_record, by_identifier, rules)
+    linked = link(
+        np.array(rec_codes, np.int64), np.array(ident_codes, np.int64),
+        np.array([TYPES.index(t) for t, _ in idents], np.int64),
+        np.arange(len(ordered)), rules,
+        blocked=np.array([i in shared for i in idents], bool),
     )
-    return Resolution(profiles=profiles, identifiers=identifiers, shared=shared, merges=merges,
-                      members=members, by_record=by_record, by_identifier=by_identifier,
-                      rules=rules)
+    profiles = {r: ordered[p] for r, p in zip(ordered, linked.profile.tolist(), strict=True)}
+    clusters = {r: ordered[c] for r, c in zip(ordered, linked.cluster.tolist(), strict=True)}
+    links = [i for i in idents if i[0] in rules.mergeable and i not in shared]
+    identifiers = {i: profiles[min(by_identifier[i])] for i in links}
+    merges: dict[str, list[MergeEdge]] = {}
+    for ident in links:
+        by_profile: dict[str, list[str]] = {}
+        for r in sorted(by_identifier[ident]):
+            by_profile.setdefault(profiles[r], []).append(r)
+        for profile, recs in by_profile.items():
+            if len(recs) > 1:
+                merges.setdefault(profile, []).append(MergeEdge(ident[0], ident[1], tuple(recs)))
+    members: dict[str, set[str]] = {}
+    for record, profile in profiles.items():
+        members.setdefault(profile, set()).add(record)
+    refused = frozenset(
+        (idents[i] if i >= 0 else (IdentifierType.USER_ID, ""), ordered[a], ordered[b])
+        for i, a, b in linked.refused
+    )
+    return Resolution(
+        profiles=profiles, identifiers=identifiers, shared=shared | shared_before,
+        merges={p: tuple(e) for p, e in merges.items()}, refused=refused,
+        members={p: frozenset(m) for p, m in members.items()}, clusters=clusters,
+        by_record=by_record, by_identifier=by_identifier, rules=rules,
+    )
+
+
+def _shared_by_all(
+    idents: list[Identifier],
+    by_record: Mapping[str, frozenset[Identifier]],
+    by_identifier: Mapping[Identifier, frozenset[str]],
+    rules: MergeRules,
+) -> frozenset[Identifier]:
+    """Shared values among ``idents``, counting every record that carries them."""
+    if not idents:
+        return frozenset()
+    records = sorted(set().union(*(by_identifier[i] for i in idents)))
+    all_idents = sorted({i for r in records for i in by_record[r]})
+    code = {i: n for n, i in enumerate(all_idents)}
+    rec = np.array([n for n, r in enumerate(records) for _ in by_record[r]], np.int64)
+    ident = np.array([code[i] for r in records for i in by_record[r]], np.int64)
+    types = np.array([TYPES.index(t) for t, _ in all_idents], np.int64)
+    shared = _shared(*_distinct_pairs(rec, ident, len(all_idents)), types, rules)
+    wanted = set(idents)
+    return frozenset(i for i, s in zip(all_idents, shared.tolist(), strict=True)
+                     if s and i in wanted)
 
 
 def resolve_incremental(
@@ -77,14 +371,14 @@ def resolve_incremental(
     new_observations: Iterable[Observation],
     rules: MergeRules | None = None,
 ) -> Resolution:
-    """Add observations to a resolution, touching only the components they can change.
+    """Add observations to a resolution, touching only the clusters they can change.
 
-    Values only ever become shared (counts grow), so a component changes only if
+    Values only ever become shared (counts grow), so a cluster changes only if
     it holds a record that gained an identifier, a record carrying a new linking
     value, or a record carrying a value that just became shared. Those whole
-    components are recomputed from all of their observations; every other
-    component is provably the same as in a full rebuild. Changing the rules
-    changes every component, so it needs a full :func:`resolve`.
+    clusters are recomputed from all of their observations; every other
+    cluster is provably the same as in a full rebuild. Changing the rules
+    changes every cluster, so it needs a full :func:`resolve`.
     """
     if rules is not None and rules != previous.rules:
         raise ValueError("the merge rules changed: run resolve() over all observations instead")
@@ -95,21 +389,22 @@ def resolve_incremental(
     by_record, by_identifier = _extend(previous, new)
     touched = {r for r, _, _ in new}
     candidates = set().union(*(by_record[r] for r in touched)) - previous.shared
-    newly = _shared_among(candidates, by_record, by_identifier, rules)
-    shared = previous.shared | newly
-    linking_new = {(t, v) for _, t, v in new if t in rules.mergeable and (t, v) not in shared}
+    newly = _shared_by_all(sorted(candidates), by_record, by_identifier, rules)
+    linking_new = {(t, v) for _, t, v in new if t in rules.mergeable and (t, v) not in newly
+                   and (t, v) not in previous.shared}
     seeds = touched.union(*(by_identifier[i] for i in newly | linking_new))
-    affected = _whole_components(seeds, previous)
+    affected = _whole_clusters(seeds, previous)
+    part = _resolve_records(affected, by_record, by_identifier, rules,
+                            previous.shared | newly)
     old_profiles = {previous.profiles[r] for r in affected if r in previous.profiles}
-    profiles, identifiers, merges, members = _assemble(
-        affected, by_record, by_identifier, shared, rules
-    )
     return Resolution(
-        profiles=_replace(previous.profiles, affected, profiles),
-        identifiers=_drop_values(previous.identifiers, old_profiles) | identifiers,
-        shared=shared,
-        merges=_replace(previous.merges, old_profiles, merges),
-        members=_replace(previous.members, old_profiles, members),
+        profiles=_replace(previous.profiles, affected, part.profiles),
+        identifiers=_drop_values(previous.identifiers, old_profiles) | dict(part.identifiers),
+        shared=part.shared,
+        merges=_replace(previous.merges, old_profiles, part.merges),
+        refused=frozenset(x for x in previous.refused if x[1] not in affected) | part.refused,
+        members=_replace(previous.members, old_profiles, part.members),
+        clusters=_replace(previous.clusters, affected, part.clusters),
         by_record=by_record,
         by_identifier=by_identifier,
         rules=rules,
@@ -159,14 +454,16 @@ def _extend(
     return by_record, by_identifier
 
 
-def _whole_components(seeds: Iterable[str], previous: Resolution) -> set[str]:
-    """Every record in a previous component of a seed (new records stand alone)."""
+def _whole_clusters(seeds: Iterable[str], previous: Resolution) -> set[str]:
+    """Every record in a previous cluster of a seed (new records stand alone)."""
+    by_cluster: dict[str, set[str]] = {}
+    for record, cluster in previous.clusters.items():
+        by_cluster.setdefault(cluster, set()).add(record)
     out: set[str] = set()
     for record in seeds:
-        if record in out:
-            continue
-        profile = previous.profiles.get(record)
-        out |= previous.members[profile] if profile is not None else {record}
+        if record not in out:
+            cluster = previous.clusters.get(record)
+            out |= by_cluster[cluster] if cluster is not None else {record}
     return out
 
 
@@ -182,129 +479,3 @@ def _replace(mapping: Mapping, old_keys: Iterable, new: Mapping) -> dict:
 def _drop_values(mapping: Mapping[Identifier, str], values: set[str]) -> dict[Identifier, str]:
     """Entries of ``mapping`` whose value is not in ``values``."""
     return {k: v for k, v in mapping.items() if v not in values}
-
-
-def _shared_among(
-    candidates: Iterable[Identifier],
-    by_record: Mapping[str, frozenset[Identifier]],
-    by_identifier: Mapping[Identifier, frozenset[str]],
-    rules: MergeRules,
-) -> set[Identifier]:
-    """The candidates that sit next to too many distinct anchors of one type.
-
-    Counts use every record carrying a candidate, so they are exact even when
-    only a few candidates are checked.
-    """
-    candidates = set(candidates)
-    if not candidates:
-        return set()
-    records = set().union(*(by_identifier[c] for c in candidates))
-    rec_codes, idents, ident_codes = _flatten(records, by_record)
-    type_codes = np.array([_TYPES.index(t) for t, _ in idents], dtype=np.int64)
-    anchor_count = _max_anchors_per_type(rec_codes, ident_codes, type_codes, rules)
-    limits = np.array([rules.limit(t) for t in _TYPES], dtype=np.int64)
-    over = np.flatnonzero(anchor_count > limits[type_codes])
-    return {idents[i] for i in over.tolist()} & candidates
-
-
-def _flatten(
-    records: Iterable[str], by_record: Mapping[str, frozenset[Identifier]]
-) -> tuple[np.ndarray, list[Identifier], np.ndarray]:
-    """Observations of ``records`` as parallel code arrays, plus the identifier table."""
-    codes: dict[Identifier, int] = {}
-    rec_codes: list[int] = []
-    ident_codes: list[int] = []
-    for i, record in enumerate(records):
-        for ident in by_record[record]:
-            rec_codes.append(i)
-            ident_codes.append(codes.setdefault(ident, len(codes)))
-    return np.array(rec_codes, np.int64), list(codes), np.array(ident_codes, np.int64)
-
-
-def _max_anchors_per_type(
-    rec: np.ndarray, ident: np.ndarray, type_of: np.ndarray, rules: MergeRules
-) -> np.ndarray:
-    """For each identifier, the most distinct anchor values of one type beside it."""
-    n_ident = len(type_of)
-    out = np.zeros(n_ident, dtype=np.int64)
-    anchor_types = np.array([_TYPES.index(t) for t in rules.anchors], dtype=np.int64)
-    is_anchor = np.isin(type_of[ident], anchor_types)
-    if not is_anchor.any():
-        return out
-    pairs = _pairs_on_same_record(rec, ident, rec[is_anchor], ident[is_anchor], n_ident)
-    pairs = np.unique(pairs)  # distinct (identifier, anchor)
-    who, anchor = pairs // n_ident, pairs % n_ident
-    groups, counts = np.unique(who * len(_TYPES) + type_of[anchor], return_counts=True)
-    np.maximum.at(out, groups // len(_TYPES), counts)
-    return out
-
-
-def _pairs_on_same_record(
-    rec: np.ndarray, ident: np.ndarray, a_rec: np.ndarray, a_ident: np.ndarray, n: int
-) -> np.ndarray:
-    """Keys ``ident * n + anchor`` for every identifier and anchor on one record."""
-    order = np.argsort(a_rec, kind="stable")
-    a_rec, a_ident = a_rec[order], a_ident[order]
-    n_rec = int(rec.max()) + 1
-    per_record = np.bincount(a_rec, minlength=n_rec)
-    start = np.concatenate(([0], np.cumsum(per_record)[:-1]))
-    k = per_record[rec]
-    offsets = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
-    partner = a_ident[np.repeat(start[rec], k) + offsets]
-    return np.repeat(ident, k) * n + partner
-
-
-def _assemble(
-    records: Iterable[str],
-    by_record: Mapping[str, frozenset[Identifier]],
-    by_identifier: Mapping[Identifier, frozenset[str]],
-    shared: frozenset[Identifier],
-    rules: MergeRules,
-) -> tuple[dict[str, str], dict[Identifier, str], dict[str, tuple[MergeEdge, ...]],
-           dict[str, frozenset[str]]]:
-    """Profiles, look-ups, merge log and members for a union of whole components."""
-    ordered = sorted(records)
-    links = {i for r in ordered for i in by_record[r]
-             if i[0] in rules.mergeable and i not in shared}
-    profiles = _components(ordered, by_record, links)
-    identifiers = {i: profiles[next(iter(by_identifier[i]))] for i in links}
-    merges: dict[str, list[MergeEdge]] = {}
-    for ident in sorted(i for i in links if len(by_identifier[i]) > 1):
-        edge = MergeEdge(ident[0], ident[1], tuple(sorted(by_identifier[ident])))
-        merges.setdefault(identifiers[ident], []).append(edge)
-    members: dict[str, set[str]] = {}
-    for record, profile in profiles.items():
-        members.setdefault(profile, set()).add(record)
-    return (profiles, identifiers, {p: tuple(e) for p, e in merges.items()},
-            {p: frozenset(m) for p, m in members.items()})
-
-
-def _components(
-    ordered: list[str], by_record: Mapping[str, frozenset[Identifier]], links: set[Identifier]
-) -> dict[str, str]:
-    """Each record's profile id: the smallest record id in its connected component."""
-    codes = {ident: len(ordered) + i for i, ident in enumerate(links)}
-    left = [i for i, r in enumerate(ordered) for x in by_record[r] if x in codes]
-    right = [codes[x] for r in ordered for x in by_record[r] if x in codes]
-    labels = _min_labels(len(ordered) + len(codes), np.array(left, np.int64),
-                         np.array(right, np.int64))
-    roots = labels[: len(ordered)].tolist()
-    return {r: ordered[root] for r, root in zip(ordered, roots, strict=True)}
-
-
-def _min_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Label every node with the smallest node of its component.
-
-    Minimum propagation along edges with pointer jumping: labels only fall and
-    always name a node of the same component, so at the fixed point every
-    component carries its minimum. Records come first, so that is a record.
-    """
-    labels = np.arange(n, dtype=np.int64)
-    while True:
-        before = labels.copy()
-        low = np.minimum(labels[a], labels[b])
-        np.minimum.at(labels, a, low)
-        np.minimum.at(labels, b, low)
-        labels = labels[labels]
-        if np.array_equal(before, labels):
-            return labels

@@ -13,6 +13,8 @@ from sen.identity.ids import IdentifierType
 T = IdentifierType
 
 _ANCHORS = frozenset({T.USER_ID, T.LOYALTY_CARD, T.ZALO_ID, T.MARKETPLACE_BUYER})
+_PRIORITY = (T.USER_ID, T.LOYALTY_CARD, T.ZALO_ID, T.MARKETPLACE_BUYER, T.EMAIL, T.PHONE,
+             T.DEVICE_ID, T.ANONYMOUS_ID)
 
 
 class MergeRules(BaseModel):
@@ -39,6 +41,21 @@ class MergeRules(BaseModel):
     max_profiles_by_type: dict[IdentifierType, int] = Field(default_factory=dict)
     """Per-type overrides of ``max_profiles_per_identifier`` (a device may be a family's)."""
 
+    one_per_profile: frozenset[IdentifierType] = Field(default=frozenset())
+    """Types of which a profile may hold only one value (one Zalo account per person, say).
+
+    When links would join records carrying two different values of such a type,
+    the links are applied in ``priority`` order and each one that would create
+    the conflict is refused (and reported), so the weakest evidence gives way.
+    """
+
+    priority: tuple[IdentifierType, ...] = Field(default=_PRIORITY)
+    """Identifier types from strongest to weakest evidence; unlisted types come last."""
+
     def limit(self, id_type: IdentifierType) -> int:
         """The sharing limit for values of ``id_type``."""
         return self.max_profiles_by_type.get(id_type, self.max_profiles_per_identifier)
+
+    def rank(self, id_type: IdentifierType) -> int:
+        """Position of ``id_type`` in ``priority`` (0 is strongest)."""
+        return self.priority.index(id_type) if id_type in self.priority else len(self.priority)
