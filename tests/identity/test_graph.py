@@ -125,6 +125,30 @@ def test_stronger_evidence_is_applied_first() -> None:
     assert resolve(obs, reordered).profiles == {"a": "a", "b": "b", "c": "a"}
 
 
+def test_a_family_phone_does_not_merge_people_whose_names_differ() -> None:
+    phone = "+84930039034"
+    obs = [("u:1", T.USER_ID, "KH1"), ("u:1", T.PHONE, phone),
+           ("u:2", T.USER_ID, "KH2"), ("u:2", T.PHONE, phone),
+           ("u:3", T.USER_ID, "Z9"), ("u:3", T.PHONE, phone)]
+    names = {"u:1": "vu thu vy", "u:2": "le ngoc vy", "u:3": "vy"}
+    res = resolve(obs, names=names)
+    assert res.profiles == {"u:1": "u:1", "u:2": "u:2", "u:3": "u:1"}
+    assert {(r[0], r[1], r[2]) for r in res.refused} == {((T.PHONE, phone), "u:1", "u:2")}
+
+
+def test_names_in_another_order_or_a_part_of_the_name_still_merge() -> None:
+    phone = "+84912345678"
+    obs = [("a", T.PHONE, phone), ("b", T.PHONE, phone), ("c", T.PHONE, phone)]
+    names = {"a": "nguyen thi lan", "b": "lan nguyen", "c": "nguyen thi lan"}
+    assert set(resolve(obs, names=names).profiles.values()) == {"a"}
+
+
+def test_names_are_not_checked_for_links_by_an_account_id() -> None:
+    obs = [("a", T.EMAIL, "x@y.vn"), ("b", T.EMAIL, "x@y.vn")]
+    names = {"a": "nguyen thi lan", "b": "tran van nam"}
+    assert set(resolve(obs, names=names).profiles.values()) == {"a"}
+
+
 def _naive(observations: list[tuple[str, T, str]], rules: MergeRules) -> dict[str, str]:
     """A slow, obvious reference: count anchors per value, then flood-fill."""
     on = {}
@@ -174,17 +198,22 @@ RULES = st.builds(
 )
 
 
+NAMES = st.dictionaries(st.sampled_from([f"r{i:02}" for i in range(16)]),
+                        st.sampled_from(["lan", "nguyen lan", "tran nam", "nam"]), max_size=10)
+
+
 @settings(max_examples=500, deadline=None)
-@given(OBSERVATIONS, RULES, st.lists(st.integers(0, 40), max_size=3))
+@given(OBSERVATIONS, RULES, st.lists(st.integers(0, 40), max_size=3), NAMES)
 def test_incremental_resolution_equals_a_full_rebuild(
-    observations: list[tuple[str, T, str]], rules: MergeRules, cuts: list[int]
+    observations: list[tuple[str, T, str]], rules: MergeRules, cuts: list[int],
+    names: dict[str, str],
 ) -> None:
     """Any split into batches gives the same profiles, shared set and merge log."""
-    full = resolve(observations, rules)
+    full = resolve(observations, rules, names)
     bounds = [0, *sorted(min(c, len(observations)) for c in cuts), len(observations)]
-    res = resolve(observations[: bounds[1]], rules)
+    res = resolve(observations[: bounds[1]], rules, names)
     for lo, hi in zip(bounds[1:], bounds[2:], strict=False):
         res = resolve_incremental(res, observations[lo:hi])
     assert res == full
     if not rules.one_per_profile:
-        assert full.profiles == _naive(observations, rules)
+        assert resolve(observations, rules).profiles == _naive(observations, rules)

@@ -19,7 +19,7 @@ and gives exactly what a full build over all observations would.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -62,6 +62,7 @@ def link(
     *,
     blocked: np.ndarray | None = None,
     pairs: np.ndarray | None = None,
+    names: tuple[np.ndarray, list[frozenset[str]]] | None = None,
 ) -> Linked:
     """Link records into profiles.
 
@@ -71,7 +72,8 @@ def link(
     ``blocked`` marks identifiers a person ruled must never link; ``pairs``
     holds (record, record) rows a person ruled are one customer. Identifier
     codes must follow the (type, value) order, for the guard applies links of
-    one type in code order.
+    one type in code order. ``names`` gives each record's name as a code into
+    a list of folded word sets (-1: none), for the family-phone guard.
     """
     n_rec, n_ident = len(rank), len(ident_type)
     rec, ident = _distinct_pairs(np.asarray(rec, np.int64), np.asarray(ident, np.int64), n_ident)
@@ -85,9 +87,16 @@ def link(
     l_rec, l_ident = rec[keep], ident[keep]
     comp = _components(n_rec, n_ident, l_rec, l_ident, pairs)
     cluster = _representatives(comp, rank)
-    groups, refused = _guard(rec, ident, ident_type, l_rec, l_ident, pairs, comp, rank, rules)
+    groups, refused = _guard(rec, ident, ident_type, l_rec, l_ident, pairs, comp, rank, rules,
+                             _names(names))
     profile = _representatives(groups, rank) if refused else cluster
     return Linked(profile=profile, cluster=cluster, shared=shared, refused=refused)
+
+
+def _names(names: tuple[np.ndarray, list[frozenset[str]]] | None) -> _Names | None:
+    if names is None:
+        return None
+    return _Names(np.asarray(names[0], np.int64), list(names[1]))
 
 
 def _distinct_pairs(rec: np.ndarray, ident: np.ndarray, n_ident: int
@@ -171,20 +180,27 @@ def _representatives(groups: np.ndarray, rank: np.ndarray) -> np.ndarray:
 def _guard(
     rec: np.ndarray, ident: np.ndarray, ident_type: np.ndarray,
     l_rec: np.ndarray, l_ident: np.ndarray, pairs: np.ndarray,
-    comp: np.ndarray, rank: np.ndarray, rules: MergeRules,
+    comp: np.ndarray, rank: np.ndarray, rules: MergeRules, names: _Names | None,
 ) -> tuple[np.ndarray, tuple[tuple[int, int, int], ...]]:
-    """Cut components that would hold two values of a one-per-profile type.
+    """Cut components where a link would join what must stay apart.
 
-    Only conflicted components are replayed, link by link in priority order,
-    with a union-find that refuses any union joining two different values of
-    such a type. Manual pairs go first: a person's decision outranks any key.
+    Two things must: two values of a one-per-profile type, and (for links by
+    a ``name_checked`` type, a phone say) records whose names disagree, the
+    family sharing one phone. Only components where either could happen are
+    replayed, link by link in priority order, with a union-find that refuses
+    such unions. Manual pairs go first: a person's decision outranks any key.
     """
-    if not rules.one_per_profile:
-        return comp, ()
-    unique = _mask([rules.one_per_profile], ident_type)[ident]
-    key = np.unique(comp[rec[unique]] * max(len(ident_type), 1) + ident[unique])
-    comps, n_values = np.unique(key // max(len(ident_type), 1), return_counts=True)
+    unique = _mask([rules.one_per_profile], ident_type)[ident] if len(ident) else \
+        np.zeros(0, bool)
+    n_ident = max(len(ident_type), 1)
+    key = np.unique(comp[rec[unique]] * n_ident + ident[unique])
+    comps, n_values = np.unique(key // n_ident, return_counts=True)
     conflicted = comps[n_values > 1]
+    if names is not None and rules.name_checked:
+        named = names.code >= 0
+        key = np.unique(comp[named] * (len(names.tokens) + 1) + names.code[named])
+        comps, n_names = np.unique(key // (len(names.tokens) + 1), return_counts=True)
+        conflicted = np.union1d(conflicted, comps[n_names > 1])
     if len(conflicted) == 0:
         return comp, ()
     values: dict[int, dict[int, frozenset[int]]] = {}
@@ -193,47 +209,101 @@ def _guard(
             per_type = values.setdefault(r, {})
             t = int(ident_type[i])
             per_type[t] = per_type.get(t, frozenset()) | {i}
-    groups = comp.copy()
-    refused: list[tuple[int, int, int]] = []
     in_conflict = np.isin(comp[l_rec], conflicted)
     prio = np.array([rules.rank(t) for t in TYPES], np.int64)
-    order = np.lexsort((rank[l_rec[in_conflict]], l_ident[in_conflict],
-                        prio[ident_type[l_ident[in_conflict]]]))
-    edges = _ordered_links(l_rec[in_conflict][order], l_ident[in_conflict][order], pairs, comp,
-                           conflicted, rank)
-    uf = _UnionFind(values)
-    for label, a, b in edges:
-        if not uf.union(a, b):
-            refused.append((label, a, b))
-    for r in np.flatnonzero(np.isin(comp, conflicted)).tolist():
+    c_rec, c_ident = l_rec[in_conflict], l_ident[in_conflict]
+    order = np.lexsort((rank[c_rec], c_ident, prio[ident_type[c_ident]]))
+    edges = _ordered_links(c_rec[order], c_ident[order], pairs, comp, conflicted)
+    checked = _mask([rules.name_checked], ident_type)
+    members = np.flatnonzero(np.isin(comp, conflicted))
+    uf = _UnionFind(values, _name_sets(members, names), names.tokens if names else None)
+    refused: list[tuple[int, int, int]] = []
+    for label, records in edges:
+        refused += _link_all(uf, label, records, label >= 0 and bool(checked[label]))
+    groups = comp.copy()
+    for r in members.tolist():
         groups[r] = len(comp) + uf.find(r)
     return groups, tuple(refused)
 
 
+def _link_all(uf: _UnionFind, label: int, records: list[int], check_names: bool
+              ) -> list[tuple[int, int, int]]:
+    """Join each record to the first earlier group that accepts it.
+
+    Trying every group, not just the first record's, lets the two records of
+    one family member join each other even when the first record carrying
+    the phone is her brother's.
+    """
+    groups: list[int] = []
+    refused = []
+    for r in records:
+        joined = False
+        for g in groups:
+            if uf.union(g, r, check_names=check_names):
+                joined = True
+                break
+        if not joined:
+            refused += [(label, g, r) for g in groups]
+            groups.append(r)
+    return refused
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Per record, the code of its name's token set (-1: no name); the sets."""
+
+    code: np.ndarray
+    tokens: list[frozenset[str]]
+
+
+def _name_sets(members: np.ndarray, names: _Names | None) -> dict[int, frozenset[int]]:
+    if names is None:
+        return {}
+    return {r: frozenset({c}) for r, c in zip(members.tolist(),
+                                              names.code[members].tolist(), strict=True)
+            if c >= 0}
+
+
+def names_compatible(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two names may be one person's when the words of one are all in the other.
+
+    Word order is free (``Lan Nguyen`` is ``Nguyễn Thị Lan`` folded), and a
+    Zalo display name is often a part of the full name.
+    """
+    return a <= b or b <= a
+
+
 def _ordered_links(
     l_rec: np.ndarray, l_ident: np.ndarray, pairs: np.ndarray, comp: np.ndarray,
-    conflicted: np.ndarray, rank: np.ndarray,
-) -> list[tuple[int, int, int]]:
-    """(identifier or -1 for a manual pair, record, record) unions to try, in order."""
-    edges: list[tuple[int, int, int]] = []
+    conflicted: np.ndarray,
+) -> list[tuple[int, list[int]]]:
+    """(identifier or -1 for a manual pair, its records) to link, in order."""
+    edges: list[tuple[int, list[int]]] = []
     for a, b in pairs.tolist():
         if comp[a] in conflicted:
-            edges.append((-1, a, b))
-    first_of: dict[int, int] = {}
+            edges.append((-1, [a, b]))
+    current, records = -1, []
     for r, i in zip(l_rec.tolist(), l_ident.tolist(), strict=True):
-        if i in first_of:
-            edges.append((i, first_of[i], r))
-        else:
-            first_of[i] = r
+        if i != current:
+            if len(records) > 1:
+                edges.append((current, records))
+            current, records = i, []
+        records.append(r)
+    if len(records) > 1:
+        edges.append((current, records))
     return edges
 
 
 class _UnionFind:
-    """Union-find whose roots carry the one-per-profile values of their set."""
+    """Union-find whose roots carry their set's one-per-profile values and names."""
 
-    def __init__(self, values: dict[int, dict[int, frozenset[int]]]) -> None:
+    def __init__(self, values: dict[int, dict[int, frozenset[int]]],
+                 names: dict[int, frozenset[int]], tokens: list[frozenset[str]] | None = None
+                 ) -> None:
         self.parent: dict[int, int] = {}
         self.values = dict(values)
+        self.names = dict(names)
+        self.tokens = tokens or []
 
     def find(self, x: int) -> int:
         root = x
@@ -243,15 +313,20 @@ class _UnionFind:
             self.parent[x], x = root, self.parent.get(x, x)
         return root
 
-    def union(self, a: int, b: int) -> bool:
+    def union(self, a: int, b: int, *, check_names: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         va, vb = self.values.get(ra, {}), self.values.get(rb, {})
         if any(va[t] != vb[t] for t in va.keys() & vb.keys()):
             return False
+        na, nb = self.names.get(ra, frozenset()), self.names.get(rb, frozenset())
+        if check_names and not all(names_compatible(self.tokens[x], self.tokens[y])
+                                   for x in na for y in nb):
+            return False
         self.parent[rb] = ra
         self.values[ra] = {**vb, **va}
+        self.names[ra] = na | nb
         return True
 
 
@@ -286,16 +361,20 @@ class Resolution:
     by_record: Mapping[str, frozenset[Identifier]]
     by_identifier: Mapping[Identifier, frozenset[str]]
     rules: MergeRules
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
-def resolve(observations: Iterable[Observation], rules: MergeRules | None = None) -> Resolution:
+def resolve(observations: Iterable[Observation], rules: MergeRules | None = None,
+            names: Mapping[str, str] | None = None) -> Resolution:
     """Resolve all observations into profiles from scratch.
 
-    Records are ranked by their id, so a profile is named by its smallest record.
+    Records are ranked by their id, so a profile is named by its smallest
+    record. ``names`` gives records' folded names for the family-phone guard.
     """
     rules = rules or MergeRules()
     by_record, by_identifier = _index(observations)
-    return _resolve_records(by_record.keys(), by_record, by_identifier, rules, frozenset())
+    return _resolve_records(by_record.keys(), by_record, by_identifier, rules, frozenset(),
+                            dict(names or {}))
 
 
 def _resolve_records(
@@ -304,6 +383,7 @@ def _resolve_records(
     by_identifier: Mapping[Identifier, frozenset[str]],
     rules: MergeRules,
     shared_before: frozenset[Identifier],
+    names: dict[str, str],
 ) -> Resolution:
     """Resolve a union of whole clusters (counting sharing over every record)."""
     ordered = sorted(records)
@@ -317,6 +397,7 @@ def _resolve_records(
         np.array([TYPES.index(t) for t, _ in idents], np.int64),
         np.arange(len(ordered)), rules,
         blocked=np.array([i in shared for i in idents], bool),
+        names=name_codes(ordered, names),
     )
     profiles = {r: ordered[p] for r, p in zip(ordered, linked.profile.tolist(), strict=True)}
     clusters = {r: ordered[c] for r, c in zip(ordered, linked.cluster.tolist(), strict=True)}
@@ -341,8 +422,19 @@ def _resolve_records(
         profiles=profiles, identifiers=identifiers, shared=shared | shared_before,
         merges={p: tuple(e) for p, e in merges.items()}, refused=refused,
         members={p: frozenset(m) for p, m in members.items()}, clusters=clusters,
-        by_record=by_record, by_identifier=by_identifier, rules=rules,
+        by_record=by_record, by_identifier=by_identifier, rules=rules, names=names,
     )
+
+
+def name_codes(records: list[str], names: Mapping[str, str | None]
+               ) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Per record, a code into a list of its folded name's word sets (-1: no name)."""
+    tokens: dict[frozenset[str], int] = {}
+    codes = []
+    for r in records:
+        words = frozenset((names.get(r) or "").split())
+        codes.append(tokens.setdefault(words, len(tokens)) if words else -1)
+    return np.array(codes, np.int64), list(tokens)
 
 
 def _shared_by_all(
@@ -395,7 +487,7 @@ def resolve_incremental(
     seeds = touched.union(*(by_identifier[i] for i in newly | linking_new))
     affected = _whole_clusters(seeds, previous)
     part = _resolve_records(affected, by_record, by_identifier, rules,
-                            previous.shared | newly)
+                            previous.shared | newly, dict(previous.names))
     old_profiles = {previous.profiles[r] for r in affected if r in previous.profiles}
     return Resolution(
         profiles=_replace(previous.profiles, affected, part.profiles),
@@ -408,6 +500,7 @@ def resolve_incremental(
         by_record=by_record,
         by_identifier=by_identifier,
         rules=rules,
+        names=previous.names,
     )
 
 

@@ -49,6 +49,14 @@ class MergeRules(BaseModel):
     the conflict is refused (and reported), so the weakest evidence gives way.
     """
 
+    name_checked: frozenset[IdentifierType] = Field(default=frozenset({T.PHONE}))
+    """Types whose links need the records' names to agree, where both are known.
+
+    Families share a phone; two records joined only by a phone must not carry
+    names that cannot be one person's (the words of one name must all be in
+    the other, in any order, diacritics and case aside).
+    """
+
     priority: tuple[IdentifierType, ...] = Field(default=_PRIORITY)
     """Identifier types from strongest to weakest evidence; unlisted types come last."""
 

@@ -8,7 +8,7 @@ zone), money is integer VND (``BIGINT``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "message_id", "message_key", "type", "event", "name", "user_id", "anonymous_id",
@@ -129,6 +129,73 @@ DDL: tuple[str, ...] = (
         longitude DOUBLE,
         opened_on DATE,
         updated_at TIMESTAMP
+    )
+    """,
+    # Identity (sen.identity.resolver). Observations, fields and devices are
+    # read from the log; profiles, the shared list and golden records are
+    # derived; overrides are people's decisions and the merge log is history.
+    """
+    CREATE TABLE IF NOT EXISTS identity_normal (
+        id_type VARCHAR NOT NULL, raw VARCHAR NOT NULL, value VARCHAR, reason VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_observations (
+        record VARCHAR NOT NULL, id_type VARCHAR NOT NULL, raw VARCHAR NOT NULL,
+        value VARCHAR, source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_fields (
+        record VARCHAR NOT NULL, field VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_devices (
+        record VARCHAR NOT NULL, device_id VARCHAR NOT NULL, device_type VARCHAR,
+        push_token VARCHAR, last_seen TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_names (raw VARCHAR NOT NULL, name VARCHAR, folded VARCHAR)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_profiles (
+        record VARCHAR NOT NULL, profile_id VARCHAR NOT NULL, cluster_id VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_shared (id_type VARCHAR NOT NULL, value VARCHAR NOT NULL)
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_overrides (
+        decided_at TIMESTAMP NOT NULL, kind VARCHAR NOT NULL, id_type VARCHAR, value VARCHAR,
+        record_a VARCHAR, record_b VARCHAR, active BOOLEAN NOT NULL, actor VARCHAR, note VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_merge_log (
+        logged_at TIMESTAMP NOT NULL, action VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
+        other_profiles VARCHAR[], records INTEGER, cause VARCHAR, actor VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_candidates (
+        profile_a VARCHAR NOT NULL, profile_b VARCHAR NOT NULL, record_a VARCHAR NOT NULL,
+        record_b VARCHAR NOT NULL, probability DOUBLE NOT NULL, evidence VARCHAR,
+        scored_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS profiles (
+        profile_id VARCHAR NOT NULL, record VARCHAR NOT NULL, name VARCHAR, name_folded VARCHAR,
+        gender VARCHAR, birth_date DATE, province VARCHAR, address VARCHAR, store_code VARCHAR,
+        phone VARCHAR, email VARCHAR, zalo_id VARCHAR, loyalty_card VARCHAR,
+        identified BOOLEAN NOT NULL, records INTEGER NOT NULL, user_ids VARCHAR[],
+        sources VARCHAR[], first_seen TIMESTAMP, last_seen TIMESTAMP,
+        anonymous_since TIMESTAMP, identified_at TIMESTAMP,
+        devices INTEGER, browsers INTEGER, web_push_tokens INTEGER, app_push_tokens INTEGER
     )
     """,
 )

@@ -1,0 +1,457 @@
+"""Identity in the analytical store: from the event log to profiles and golden records.
+
+This is the edge of :mod:`sen.identity` that does I/O. :func:`update` reads the
+events added since its last run (a ``rowid`` watermark: the log is
+append-only), normalises the identifiers they carry, re-links only the
+clusters they can change and refreshes those profiles' golden records, all in
+one transaction. :func:`rebuild` does the same over the whole log. Both give
+the same profiles (a property test proves it), and both log every merge and
+split with its cause.
+
+A profile is named ``p_`` + the first 16 hex digits of md5 of its
+representative record (identified records before anonymous ones, then by id),
+so a profile keeps its id as long as that record stays in it; the merge log
+says where an id went.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sen.identity import extract
+from sen.identity.golden import GOLDEN_FIELDS, SurvivorshipRules, choice_sql
+from sen.identity.graph import TYPES, link, name_codes
+from sen.identity.ids import IdentifierType, Normalised, normalise
+from sen.identity.names import fold_name, normalise_name
+from sen.identity.rules import MergeRules
+from sen.store.analytics import DuckDBEngine
+
+_WATERMARK = "identity_rowid"
+_OPAQUE = ("user_id", "anonymous_id")
+_IDENTIFYING = ("user_id", "phone", "email", "zalo_id", "loyalty_card", "marketplace_buyer")
+_TYPE_CODES = ", ".join(f"('{t}', {i})" for i, t in enumerate(TYPES))
+
+
+@dataclass
+class RunStats:
+    """What one identity run did, for logs, the CLI and benchmarks."""
+
+    events: int = 0
+    observations: int = 0
+    records: int = 0
+    identifiers: int = 0
+    profiles_touched: int = 0
+    merges: int = 0
+    splits: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def rebuild(engine: DuckDBEngine, rules: MergeRules | None = None,
+            survivorship: SurvivorshipRules | None = None) -> RunStats:
+    """Recompute identity from the whole event log (after a change of rules)."""
+    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=True)
+
+
+def update(engine: DuckDBEngine, rules: MergeRules | None = None,
+           survivorship: SurvivorshipRules | None = None) -> RunStats:
+    """Fold the events added since the last run into identity."""
+    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=False)
+
+
+def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = None,
+           survivorship: SurvivorshipRules | None = None, *, actor: str | None = None,
+           cause: str | None = None) -> RunStats:
+    """Re-link the clusters of ``records`` (after an override changed them)."""
+    stats = RunStats()
+    cur = engine.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _id_seed (record VARCHAR)")
+        cur.executemany("INSERT INTO _id_seed VALUES (?)", [[r] for r in records])
+        _affected_clusters(cur)
+        _link_affected(cur, rules or MergeRules(), stats, full=False, actor=actor, cause=cause)
+        _golden(cur, survivorship or SurvivorshipRules(), stats)
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return stats
+
+
+def _run(engine: DuckDBEngine, rules: MergeRules, surv: SurvivorshipRules, *, full: bool
+         ) -> RunStats:
+    stats = RunStats()
+    cur = engine.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        _timed(stats, "extract", lambda: _extract(cur, stats, full=full))
+        if full or stats.events:
+            _timed(stats, "normalise", lambda: _normalise(cur))
+            _timed(stats, "store", lambda: _store_evidence(cur, full=full))
+            if full:
+                cur.execute("CREATE OR REPLACE TEMP TABLE _id_affected AS "
+                            "SELECT DISTINCT record FROM identity_observations")
+            else:
+                _timed(stats, "affected", lambda: _affected(cur))
+            _timed(stats, "link", lambda: _link_affected(cur, rules, stats, full=full))
+            _timed(stats, "golden", lambda: _golden(cur, surv, stats))
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return stats
+
+
+def _timed(stats: RunStats, name: str, fn: Any) -> None:
+    t0 = time.perf_counter()
+    fn()
+    stats.seconds[name] = round(time.perf_counter() - t0, 3)
+
+
+# -- evidence -------------------------------------------------------------------------------
+
+def _extract(cur: Any, stats: RunStats, *, full: bool) -> None:
+    """Stage the new events' observations, fields and devices in temp tables."""
+    start = 0 if full else int(cur.execute(
+        f"SELECT coalesce(max(value), '0') FROM sen_meta WHERE key = '{_WATERMARK}'"
+    ).fetchall()[0][0])
+    end = cur.execute("SELECT coalesce(max(rowid) + 1, 0) FROM events").fetchall()[0][0]
+    stats.events = max(int(end) - start, 0)
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW _id_ev AS SELECT * FROM events "
+                f"WHERE rowid >= {start} AND rowid < {end}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_raw AS {extract.observations_sql('_id_ev')}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_fields AS {extract.fields_sql('_id_ev')}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_dev AS {extract.devices_sql('_id_ev')}")
+    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)", [_WATERMARK, str(end)])
+
+
+def _normalise(cur: Any) -> None:
+    """Normalise raw values never seen before; results are kept for next time."""
+    raws = cur.execute(
+        f"""SELECT DISTINCT id_type, raw FROM _id_raw r
+            WHERE id_type NOT IN {_OPAQUE}
+              AND NOT EXISTS (SELECT 1 FROM identity_normal n
+                              WHERE n.id_type = r.id_type AND n.raw = r.raw)"""
+    ).fetchnumpy()
+    types, values, reasons = [], [], []
+    for id_type, raw in zip(raws["id_type"].tolist(), raws["raw"].tolist(), strict=True):
+        result = normalise(IdentifierType(id_type), raw)
+        ok = isinstance(result, Normalised)
+        types.append(id_type)
+        values.append(result.value if ok else None)
+        reasons.append(None if ok else result.reason)
+    table = pa.table({"id_type": raws["id_type"].tolist(), "raw": raws["raw"].tolist(),
+                      "value": values, "reason": reasons},
+                     schema=pa.schema([("id_type", pa.string()), ("raw", pa.string()),
+                                       ("value", pa.string()), ("reason", pa.string())]))
+    cur.register("_id_normal_new", table)
+    cur.execute("INSERT INTO identity_normal SELECT * FROM _id_normal_new")
+    cur.unregister("_id_normal_new")
+    names = cur.execute(
+        """SELECT DISTINCT value FROM _id_fields f
+           WHERE field IN ('name', 'first_name', 'last_name')
+             AND NOT EXISTS (SELECT 1 FROM identity_names n WHERE n.raw = f.value)"""
+    ).fetchnumpy()["value"].tolist()
+    shown = [normalise_name(n) for n in names]
+    cur.register("_id_names_new", pa.table({
+        "raw": pa.array(names, pa.string()), "name": pa.array(shown, pa.string()),
+        "folded": pa.array([fold_name(s) if s else None for s in shown], pa.string())}))
+    cur.execute("INSERT INTO identity_names SELECT * FROM _id_names_new")
+    cur.unregister("_id_names_new")
+
+
+def _store_evidence(cur: Any, *, full: bool) -> None:
+    """Merge the staged evidence into the identity tables (counts add up)."""
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_new_obs AS
+        SELECT r.record, r.id_type, r.raw,
+               CASE WHEN r.id_type IN {_OPAQUE} THEN r.raw ELSE n.value END AS value,
+               r.source, r.first_seen, r.last_seen, r.n
+        FROM _id_raw r LEFT JOIN identity_normal n
+          ON r.id_type NOT IN {_OPAQUE} AND n.id_type = r.id_type AND n.raw = r.raw
+    """)
+    for table, staged, key in (
+        ("identity_observations", "_id_new_obs", ("record", "id_type", "raw", "source")),
+        ("identity_fields", "_id_fields", ("record", "field", "value", "source")),
+    ):
+        if full:
+            cur.execute(f"DELETE FROM {table}")
+        else:
+            on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in key)
+            cur.execute(f"""
+                UPDATE {table} t SET first_seen = least(t.first_seen, s.first_seen),
+                    last_seen = greatest(t.last_seen, s.last_seen), n = t.n + s.n
+                FROM {staged} s WHERE {on}""")
+            cur.execute(f"DELETE FROM {staged} s WHERE EXISTS "
+                        f"(SELECT 1 FROM {table} t WHERE {on})")
+        cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
+    if full:
+        cur.execute("DELETE FROM identity_devices")
+    else:
+        cur.execute("""
+            UPDATE identity_devices t SET
+                push_token = CASE WHEN s.last_seen >= t.last_seen
+                             THEN coalesce(s.push_token, t.push_token) ELSE t.push_token END,
+                device_type = coalesce(t.device_type, s.device_type),
+                last_seen = greatest(t.last_seen, s.last_seen)
+            FROM _id_dev s WHERE t.record = s.record AND t.device_id = s.device_id""")
+        cur.execute("DELETE FROM _id_dev s WHERE EXISTS (SELECT 1 FROM identity_devices t "
+                    "WHERE t.record = s.record AND t.device_id = s.device_id)")
+    cur.execute("INSERT INTO identity_devices BY NAME SELECT * FROM _id_dev")
+
+
+# -- which records to re-link -------------------------------------------------------------
+
+def _affected(cur: Any) -> None:
+    """Records whose profile can change: whole clusters around the new evidence.
+
+    Seeds are records that gained an identifier, records carrying a value the
+    new evidence made shared, and records carrying a new linking value.
+    """
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_seed AS
+        SELECT DISTINCT record FROM _id_new_obs WHERE value IS NOT NULL
+        UNION SELECT DISTINCT record FROM _id_fields
+        UNION SELECT DISTINCT record FROM _id_dev
+    """)
+    cur.execute("""
+        INSERT INTO _id_seed
+        SELECT DISTINCT o.record FROM identity_observations o
+        JOIN (SELECT DISTINCT id_type, value FROM _id_new_obs WHERE value IS NOT NULL) v
+          USING (id_type, value)
+        WHERE o.record NOT IN (SELECT record FROM _id_seed)
+    """)
+    _affected_clusters(cur)
+
+
+def _affected_clusters(cur: Any) -> None:
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_affected AS
+        SELECT record FROM _id_seed
+        UNION
+        SELECT p.record FROM identity_profiles p
+        WHERE p.cluster_id IN (SELECT q.cluster_id FROM identity_profiles q
+                               JOIN _id_seed USING (record))
+    """)
+
+
+# -- linking ------------------------------------------------------------------------------
+
+def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
+                   actor: str | None = None, cause: str | None = None) -> None:
+    """Link the affected records and write their profiles, the shared list and the log."""
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_rec AS
+        SELECT record, row_number() OVER (ORDER BY starts_with(record, 'a:'), record) - 1 AS code
+        FROM (SELECT DISTINCT record FROM _id_affected)
+    """)
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_obs AS
+        SELECT DISTINCT r.code AS rec, o.id_type, o.value
+        FROM identity_observations o JOIN _id_rec r USING (record)
+        WHERE o.value IS NOT NULL
+    """)
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_ident AS
+        SELECT id_type, value, t.code AS type_code,
+               row_number() OVER (ORDER BY t.code, value) - 1 AS code
+        FROM (SELECT DISTINCT id_type, value FROM _id_obs)
+        JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
+    """)
+    obs = cur.execute("SELECT o.rec, i.code FROM _id_obs o JOIN _id_ident i "
+                      "USING (id_type, value)").fetchnumpy()
+    idents = cur.execute("""
+        SELECT type_code,
+               EXISTS (SELECT 1 FROM identity_overrides v WHERE v.kind = 'block' AND v.active
+                       AND v.id_type = i.id_type AND v.value = i.value) AS blocked,
+               EXISTS (SELECT 1 FROM identity_shared s
+                       WHERE s.id_type = i.id_type AND s.value = i.value) AS was_shared
+        FROM _id_ident i ORDER BY code
+    """).fetchnumpy()
+    pairs = cur.execute("""
+        SELECT a.code, b.code FROM identity_overrides v
+        JOIN _id_rec a ON a.record = v.record_a JOIN _id_rec b ON b.record = v.record_b
+        WHERE v.kind = 'link' AND v.active
+    """).fetchall()
+    n_rec = cur.execute("SELECT count(*) FROM _id_rec").fetchall()[0][0]
+    named = cur.execute("""
+        SELECT r.code, arg_max(n.folded, (f.n, f.last_seen, n.folded)) AS folded
+        FROM _id_rec r JOIN identity_fields f USING (record)
+        JOIN identity_names n ON n.raw = f.value
+        WHERE f.field = 'name' AND n.folded IS NOT NULL GROUP BY r.code
+    """).fetchnumpy()
+    names = dict(zip(named["code"].tolist(), named["folded"].tolist(), strict=True))
+    blocked = idents["blocked"].astype(bool)
+    if not full:
+        blocked = blocked | idents["was_shared"].astype(bool)
+    linked = link(
+        np.asarray(obs["rec"], np.int64), np.asarray(obs["code"], np.int64),
+        np.asarray(idents["type_code"], np.int64), np.arange(n_rec), rules,
+        blocked=blocked, pairs=np.array(pairs, np.int64).reshape(-1, 2),
+        names=name_codes(list(range(n_rec)), names),
+    )
+    stats.records, stats.identifiers, stats.observations = n_rec, len(blocked), len(obs["rec"])
+    cur.register("_id_linked", pa.table({
+        "code": np.arange(n_rec), "profile": linked.profile, "cluster": linked.cluster}))
+    cur.register("_id_shared_new", pa.table({"code": np.flatnonzero(linked.shared)}))
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_map AS
+        SELECT r.record, 'p_' || substr(md5(p.record), 1, 16) AS profile_id,
+               'c_' || substr(md5(c.record), 1, 16) AS cluster_id
+        FROM _id_linked l JOIN _id_rec r ON r.code = l.code
+        JOIN _id_rec p ON p.code = l.profile JOIN _id_rec c ON c.code = l.cluster
+    """)
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_old AS
+        SELECT record, profile_id FROM identity_profiles JOIN _id_rec USING (record)
+    """)
+    if full:
+        cur.execute("DELETE FROM identity_profiles")
+        cur.execute("DELETE FROM identity_shared")
+    else:
+        cur.execute("DELETE FROM identity_profiles WHERE record IN (SELECT record FROM _id_rec)")
+    cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map")
+    cur.execute("""
+        INSERT INTO identity_shared
+        SELECT i.id_type, i.value FROM _id_shared_new s JOIN _id_ident i ON i.code = s.code
+        WHERE NOT EXISTS (SELECT 1 FROM identity_shared x
+                          WHERE x.id_type = i.id_type AND x.value = i.value)
+    """)
+    cur.unregister("_id_linked")
+    cur.unregister("_id_shared_new")
+    _log_changes(cur, stats, actor=actor, cause=cause)
+
+
+def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | None) -> None:
+    """Append merges (a profile gathering records of several before) and splits.
+
+    A record seen for the first time counts as its own profile before, so an
+    anonymous visitor who logs in shows up as a merge into the known customer.
+    """
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_change AS
+        SELECT m.record, m.profile_id AS new_p,
+               coalesce(o.profile_id, 'p_' || substr(md5(m.record), 1, 16)) AS old_p
+        FROM _id_map m LEFT JOIN _id_old o USING (record)
+    """)
+    who = f"'{actor}'" if actor else "'sen'"
+    given = f"'{cause}'" if cause else "NULL"
+    merged = cur.execute(f"""
+        INSERT INTO identity_merge_log
+        WITH g AS (
+            SELECT new_p, list(DISTINCT old_p ORDER BY old_p) AS olds, count(*) AS n
+            FROM _id_change GROUP BY new_p HAVING count(DISTINCT old_p) > 1
+        ), links AS (
+            SELECT c.new_p, x.id_type, x.value
+            FROM _id_obs x JOIN _id_rec r ON r.code = x.rec
+            JOIN _id_change c ON c.record = r.record
+            WHERE c.new_p IN (SELECT new_p FROM g)
+              AND NOT EXISTS (SELECT 1 FROM identity_shared s
+                              WHERE s.id_type = x.id_type AND s.value = x.value)
+            GROUP BY ALL HAVING count(DISTINCT c.old_p) > 1
+        ), why AS (
+            SELECT new_p, left(string_agg(id_type || ' ' || value, ', '
+                                          ORDER BY id_type, value), 500) AS cause
+            FROM links GROUP BY new_p
+        )
+        SELECT now()::TIMESTAMP, 'merged', g.new_p, g.olds, g.n,
+               coalesce({given}, why.cause, 'approved link'), {who}
+        FROM g LEFT JOIN why USING (new_p)
+    """).fetchall()[0]
+    split = cur.execute(f"""
+        INSERT INTO identity_merge_log
+        SELECT now()::TIMESTAMP, 'split', old_p, list(DISTINCT new_p ORDER BY new_p), count(*),
+               coalesce({given}, 'a linking value became shared or was blocked'), {who}
+        FROM _id_change c WHERE EXISTS (SELECT 1 FROM _id_old o WHERE o.profile_id = c.old_p)
+        GROUP BY old_p HAVING count(DISTINCT new_p) > 1
+    """).fetchall()[0]
+    stats.merges = int(merged[0]) if merged else 0
+    stats.splits = int(split[0]) if split else 0
+
+
+# -- golden records -----------------------------------------------------------------------
+
+def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
+    """Rewrite the golden records of every profile the run touched."""
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_pids AS
+        SELECT DISTINCT profile_id FROM _id_map
+        UNION SELECT DISTINCT profile_id FROM _id_old
+    """)
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_members AS
+        SELECT p.record, p.profile_id FROM identity_profiles p
+        WHERE p.profile_id IN (SELECT profile_id FROM _id_map)
+    """)
+    stats.profiles_touched = cur.execute("SELECT count(*) FROM _id_pids").fetchall()[0][0]
+    gender = ("CASE WHEN lower(f.value) IN ('nữ', 'nu', 'female', 'f', 'woman') THEN 'female' "
+              "WHEN lower(f.value) IN ('nam', 'male', 'm', 'man') THEN 'male' END")
+    birth = ("strftime(coalesce(TRY_CAST(f.value AS DATE), "
+             "try_strptime(f.value, '%d/%m/%Y')::DATE), '%Y-%m-%d')")
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP VIEW _id_values AS
+        SELECT m.profile_id, f.field,
+               CASE f.field WHEN 'name' THEN nm.name WHEN 'gender' THEN {gender}
+                            WHEN 'birth_date' THEN {birth} ELSE f.value END AS value,
+               f.source, f.first_seen, f.last_seen, f.n
+        FROM identity_fields f JOIN _id_members m USING (record)
+        LEFT JOIN identity_names nm ON f.field = 'name' AND nm.raw = f.value
+        WHERE f.field IN {tuple(GOLDEN_FIELDS)}
+        UNION ALL
+        SELECT m.profile_id, o.id_type, o.value, o.source, o.first_seen, o.last_seen, o.n
+        FROM identity_observations o JOIN _id_members m USING (record)
+        WHERE o.id_type IN ('phone', 'email', 'zalo_id', 'loyalty_card') AND o.value IS NOT NULL
+    """)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_choice AS "
+                f"{choice_sql('(SELECT * FROM _id_values WHERE value IS NOT NULL)', rules)}")
+    pivot = ", ".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}" for f in GOLDEN_FIELDS)
+    cur.execute("DELETE FROM profiles WHERE profile_id IN (SELECT profile_id FROM _id_pids)")
+    cur.execute(f"""
+        INSERT INTO profiles BY NAME
+        WITH g AS (SELECT profile_id, {pivot} FROM _id_choice GROUP BY profile_id),
+        o AS (
+            SELECT m.profile_id,
+                   bool_or(o.id_type IN {_IDENTIFYING} AND o.value IS NOT NULL) AS identified,
+                   list(DISTINCT o.value ORDER BY o.value)
+                       FILTER (WHERE o.id_type = 'user_id') AS user_ids,
+                   list(DISTINCT o.source ORDER BY o.source) AS sources,
+                   min(o.first_seen) AS first_seen, max(o.last_seen) AS last_seen,
+                   min(o.first_seen) FILTER (WHERE o.id_type = 'anonymous_id') AS anonymous_since,
+                   min(o.first_seen) FILTER (WHERE o.id_type IN {_IDENTIFYING}
+                                             AND o.value IS NOT NULL) AS identified_at
+            FROM _id_members m JOIN identity_observations o USING (record)
+            GROUP BY m.profile_id
+        ),
+        d AS (
+            SELECT m.profile_id, count(DISTINCT d.device_id) AS devices,
+                   count(DISTINCT d.device_id) FILTER (WHERE d.device_type = 'web'
+                                                       OR d.device_type IS NULL) AS browsers,
+                   count(DISTINCT d.push_token) FILTER (WHERE d.device_type = 'web'
+                                                        OR d.device_type IS NULL) AS web_push,
+                   count(DISTINCT d.push_token) FILTER (WHERE d.device_type IN
+                                                        ('ios', 'android')) AS app_push
+            FROM _id_members m JOIN identity_devices d USING (record)
+            GROUP BY m.profile_id
+        ),
+        r AS (
+            SELECT profile_id, count(*) AS records,
+                   arg_min(record, (starts_with(record, 'a:'), record)) AS record
+            FROM _id_members GROUP BY profile_id
+        )
+        SELECT r.profile_id, r.record, g.name, nm.folded AS name_folded, g.gender,
+               TRY_CAST(g.birth_date AS DATE) AS birth_date, g.province, g.address, g.store_code,
+               g.phone, g.email, g.zalo_id, g.loyalty_card,
+               coalesce(o.identified, false) AS identified, r.records, o.user_ids, o.sources,
+               o.first_seen, o.last_seen, o.anonymous_since, o.identified_at,
+               coalesce(d.devices, 0) AS devices, coalesce(d.browsers, 0) AS browsers,
+               coalesce(d.web_push, 0) AS web_push_tokens,
+               coalesce(d.app_push, 0) AS app_push_tokens
+        FROM r LEFT JOIN g USING (profile_id) LEFT JOIN o USING (profile_id)
+        LEFT JOIN d USING (profile_id)
+        LEFT JOIN (SELECT DISTINCT name, folded FROM identity_names) nm ON nm.name = g.name
+    """)
