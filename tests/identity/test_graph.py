@@ -44,8 +44,9 @@ def test_the_limit_counts_distinct_anchors_not_records() -> None:
 def test_at_the_limit_still_links_and_one_more_makes_it_shared() -> None:
     obs = [(f"pos:{i}", T.USER_ID, f"C{i}") for i in range(4)]
     obs += [(f"pos:{i}", T.PHONE, SHOP_PHONE) for i in range(3)]
-    assert len(set(resolve(obs).profiles.values())) == 2
-    res = resolve([*obs, ("pos:3", T.PHONE, SHOP_PHONE)])
+    rules = MergeRules(max_profiles_per_identifier=3)
+    assert len(set(resolve(obs, rules).profiles.values())) == 2
+    res = resolve([*obs, ("pos:3", T.PHONE, SHOP_PHONE)], rules)
     assert len(set(res.profiles.values())) == 4
 
 

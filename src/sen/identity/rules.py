@@ -22,7 +22,7 @@ class MergeRules(BaseModel):
 
     An identifier value is *shared* when, over all records that carry it, it
     appears next to more than ``limit(type)`` distinct values of any one anchor
-    type (for instance more than 3 distinct ``user_id`` values). A shared value
+    type (by default more than 5 distinct ``user_id`` values). A shared value
     links nobody: a shop's own phone typed by cashiers for many customers would
     otherwise merge them all into one profile.
     """
@@ -35,8 +35,13 @@ class MergeRules(BaseModel):
     anchors: frozenset[IdentifierType] = Field(default=_ANCHORS)
     """Types that name one account each; the sharing limit counts their distinct values."""
 
-    max_profiles_per_identifier: int = Field(default=3, ge=1)
-    """Most distinct anchor values of one type a value may sit next to and still link."""
+    max_profiles_per_identifier: int = Field(default=5, ge=1)
+    """Most distinct anchor values of one type a value may sit next to and still link.
+
+    Five, because one person is commonly known to the till, the web shop, the
+    app and the Zalo OA, and now and then twice to the till; a store's own
+    phone typed for every walk-in customer passes it within days.
+    """
 
     max_profiles_by_type: dict[IdentifierType, int] = Field(default_factory=dict)
     """Per-type overrides of ``max_profiles_per_identifier`` (a device may be a family's)."""
