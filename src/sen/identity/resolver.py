@@ -17,6 +17,7 @@ says where an id went.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,12 +66,15 @@ def update(engine: DuckDBEngine, rules: MergeRules | None = None,
 
 def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = None,
            survivorship: SurvivorshipRules | None = None, *, actor: str | None = None,
-           cause: str | None = None) -> RunStats:
-    """Re-link the clusters of ``records`` (after an override changed them)."""
+           cause: str | None = None, before: Callable[[Any], None] | None = None) -> RunStats:
+    """Re-link the clusters of ``records``, after ``before`` (run in the same
+    transaction) recorded the decision that changes them."""
     stats = RunStats()
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
+        if before is not None:
+            before(cur)
         cur.execute("CREATE OR REPLACE TEMP TABLE _id_seed (record VARCHAR)")
         cur.executemany("INSERT INTO _id_seed VALUES (?)", [[r] for r in records])
         _affected_clusters(cur)

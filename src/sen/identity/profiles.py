@@ -1,0 +1,188 @@
+"""Reading profiles: look-up by any identifier, search, and the customer 360.
+
+Everything a hotline agent or a marketer sees about one customer comes from
+here: the golden record, every identifier and field value with where and when
+it was seen, the events and orders of all of the profile's records, and the
+merge history. Events and orders are never rewritten: they reach a profile
+through the record they belong to (:func:`sen.identity.extract.record_key`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sen.errors import NotFoundError
+from sen.identity import extract
+from sen.identity.ids import IdentifierType, Normalised, normalise
+from sen.identity.names import fold_name
+
+PROFILE_COLUMNS = (
+    "profile_id", "record", "name", "gender", "birth_date", "province", "address", "store_code",
+    "phone", "email", "zalo_id", "loyalty_card", "identified", "records", "user_ids",
+    "sources", "first_seen", "last_seen", "anonymous_since", "identified_at", "devices",
+    "browsers", "web_push_tokens", "app_push_tokens",
+)
+_SUMMARY = ("profile_id", "name", "phone", "email", "province", "identified", "records",
+            "last_seen")
+
+
+def _rows(cur: Any, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    result = cur.execute(sql, params or [])
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def normalised_value(id_type: IdentifierType | str, raw: str) -> str | None:
+    """The canonical form of a typed identifier, or None when it cannot be a key."""
+    t = IdentifierType(id_type)
+    if t in (IdentifierType.USER_ID, IdentifierType.ANONYMOUS_ID):
+        return raw.strip() or None
+    result = normalise(t, raw)
+    return result.value if isinstance(result, Normalised) else None
+
+
+def lookup(cur: Any, id_type: IdentifierType | str, raw: str) -> list[dict[str, Any]]:
+    """Profiles holding an identifier, as typed by a person (``0912 345 678``).
+
+    A shared value (a family's phone) returns every profile that carries it.
+    """
+    value = normalised_value(id_type, raw)
+    if value is None:
+        return []
+    cols = ", ".join(f"p.{c}" for c in _SUMMARY)
+    return _rows(cur, f"""
+        SELECT {cols} FROM profiles p
+        WHERE p.profile_id IN (
+            SELECT i.profile_id FROM identity_profiles i
+            WHERE i.record IN (SELECT o.record FROM identity_observations o
+                               WHERE o.id_type = ? AND o.value = ?))
+        ORDER BY p.last_seen DESC NULLS LAST, p.profile_id
+    """, [str(IdentifierType(id_type)), value])
+
+
+def search(cur: Any, query: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Profiles by phone, email or name (every word of the query, diacritics aside)."""
+    query = query.strip()
+    if not query:
+        return []
+    if "@" in query:
+        return lookup(cur, IdentifierType.EMAIL, query)[:limit]
+    if sum(c.isdigit() for c in query) >= 8:
+        found = lookup(cur, IdentifierType.PHONE, query)
+        return found[:limit] if found else lookup(cur, IdentifierType.USER_ID, query)[:limit]
+    words = fold_name(query).split()
+    if not words:
+        return []
+    cond = " AND ".join("contains(' ' || name_folded || ' ', ?)" for _ in words)
+    cols = ", ".join(_SUMMARY)
+    return _rows(cur, f"""
+        SELECT {cols} FROM profiles WHERE {cond}
+        ORDER BY identified DESC, last_seen DESC NULLS LAST, profile_id LIMIT {int(limit)}
+    """, [f" {w} " for w in words])
+
+
+def current_id(cur: Any, profile_id: str) -> str | None:
+    """Where a profile id lives now: itself, or the profile it was merged into."""
+    seen = set()
+    while profile_id not in seen:
+        seen.add(profile_id)
+        if cur.execute("SELECT 1 FROM profiles WHERE profile_id = ?",
+                       [profile_id]).fetchall():
+            return profile_id
+        nxt = cur.execute("""
+            SELECT profile_id FROM identity_merge_log
+            WHERE action = 'merged' AND list_contains(other_profiles, ?) AND profile_id <> ?
+            ORDER BY logged_at DESC LIMIT 1""", [profile_id, profile_id]).fetchall()
+        if not nxt:
+            return None
+        profile_id = nxt[0][0]
+    return None
+
+
+def profile(cur: Any, profile_id: str) -> dict[str, Any]:
+    """The golden record of one profile; :class:`NotFoundError` if there is none."""
+    rows = _rows(cur, f"SELECT {', '.join(PROFILE_COLUMNS)} FROM profiles WHERE profile_id = ?",
+                 [profile_id])
+    if not rows:
+        raise NotFoundError(f"There is no profile {profile_id!r}.",
+                            hint="Look the customer up by phone, email or name instead.")
+    return rows[0]
+
+
+def records(cur: Any, profile_id: str) -> list[str]:
+    return [r[0] for r in cur.execute(
+        "SELECT record FROM identity_profiles WHERE profile_id = ? ORDER BY record",
+        [profile_id]).fetchall()]
+
+
+def identifiers(cur: Any, profile_id: str) -> list[dict[str, Any]]:
+    """Every identifier of the profile's records, as typed and as normalised.
+
+    ``status`` says whether it links (``linking``), is a shared value that
+    links nobody (``shared``), was blocked by a person (``blocked``), or was
+    rejected by the normaliser (``rejected``, with the reason).
+    """
+    return _rows(cur, """
+        SELECT o.id_type, o.value, o.raw, o.record, o.source, o.first_seen, o.last_seen, o.n,
+               CASE WHEN o.value IS NULL THEN 'rejected'
+                    WHEN EXISTS (SELECT 1 FROM identity_overrides v WHERE v.kind = 'block'
+                                 AND v.active AND v.id_type = o.id_type AND v.value = o.value)
+                    THEN 'blocked'
+                    WHEN EXISTS (SELECT 1 FROM identity_shared s
+                                 WHERE s.id_type = o.id_type AND s.value = o.value)
+                    THEN 'shared' ELSE 'linking' END AS status,
+               n.reason
+        FROM identity_observations o JOIN identity_profiles p USING (record)
+        LEFT JOIN identity_normal n ON n.id_type = o.id_type AND n.raw = o.raw
+        WHERE p.profile_id = ?
+        ORDER BY o.id_type, o.value NULLS LAST, o.raw, o.record, o.source
+    """, [profile_id])
+
+
+def field_history(cur: Any, profile_id: str) -> list[dict[str, Any]]:
+    """Every value every field ever had on the profile's records: nothing a merge
+    chose against is lost."""
+    return _rows(cur, """
+        SELECT f.field, f.value, f.record, f.source, f.first_seen, f.last_seen, f.n
+        FROM identity_fields f JOIN identity_profiles p USING (record)
+        WHERE p.profile_id = ?
+        ORDER BY f.field, f.last_seen DESC, f.value, f.record, f.source
+    """, [profile_id])
+
+
+def merge_history(cur: Any, profile_id: str) -> list[dict[str, Any]]:
+    return _rows(cur, """
+        SELECT logged_at, action, profile_id, other_profiles, records, cause, actor
+        FROM identity_merge_log
+        WHERE profile_id = ? OR list_contains(other_profiles, ?)
+        ORDER BY logged_at DESC, action LIMIT 200
+    """, [profile_id, profile_id])
+
+
+def events(cur: Any, profile_id: str, *, limit: int = 100,
+           before: datetime | None = None) -> list[dict[str, Any]]:
+    """The profile's timeline, newest first, across every source."""
+    key = extract.record_key()
+    where = "AND e.timestamp < ?" if before else ""
+    params: list[Any] = [profile_id] + ([before] if before else [])
+    return _rows(cur, f"""
+        SELECT e.timestamp, e.type, coalesce(e.event, e.name) AS event, e.source, e.message_id,
+               e.user_id, e.anonymous_id, CAST(e.properties AS VARCHAR) AS properties,
+               CAST(e.traits AS VARCHAR) AS traits
+        FROM events e
+        WHERE {key} IN (SELECT record FROM identity_profiles WHERE profile_id = ?) {where}
+        ORDER BY e.timestamp DESC, e.message_id LIMIT {int(limit)}
+    """, params)
+
+
+def orders(cur: Any, profile_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The profile's orders in every channel, newest first."""
+    key = extract.record_key()
+    return _rows(cur, f"""
+        SELECT order_id, ordered_at, channel, source, store_code, status, total, item_count,
+               coupon
+        FROM orders
+        WHERE {key} IN (SELECT record FROM identity_profiles WHERE profile_id = ?)
+        ORDER BY ordered_at DESC, order_id LIMIT {int(limit)}
+    """, [profile_id])
