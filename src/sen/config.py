@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     flush_max_events: int = Field(
         default=20_000, description="Most events the event writer commits at once."
     )
+    identity_interval_s: float = Field(
+        default=5.0, ge=0.0,
+        description="Seconds between identity updates in `sen serve` (0 turns them off; "
+        "`POST /api/identity/update` still runs one).",
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # noqa: D102
