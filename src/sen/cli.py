@@ -21,12 +21,14 @@ from rich.table import Table
 from sen.config import Settings, get_settings
 from sen.demo.commands import demo_app
 from sen.errors import SenError
+from sen.identity.commands import identity_app, print_stats
 from sen.ingest.commands import import_command
 from sen.ingest.sources import SOURCE_KINDS, create_source, list_sources
 
 app = typer.Typer(help="Sen: the customer data platform for omnichannel retailers.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 app.add_typer(demo_app, name="demo")
+app.add_typer(identity_app, name="identity")
 app.command("import")(import_command)
 sources_app = typer.Typer(help="Event sources and their write keys.", no_args_is_help=True)
 users_app = typer.Typer(help="People who log in to Sen.", no_args_is_help=True)
@@ -127,6 +129,7 @@ def demo_up(
 
 def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: ANN001
     from sen.demo.load import importable_files, load
+    from sen.identity import decisions, resolver
     from sen.store.analytics import DuckDBEngine
 
     files = importable_files(out)
@@ -146,6 +149,9 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
             summaries = load(out, engine, ops, quarantine_dir=settings.quarantine_dir,
                              timezone=settings.timezone, on_file=on_file)
             progress.update(task, completed=len(files), description="Loaded")
+        with console.status("Resolving identities and scoring probable duplicates…"):
+            stats = resolver.rebuild(engine)
+            waiting = decisions.score_candidates(engine)
     finally:
         engine.close()
     table = Table("file", "source", "rows", "new", "dupes", "rejected", "s",
@@ -154,6 +160,8 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         table.add_row(entry["path"], s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
                       f"{s.duplicates:,}", f"{s.rejected:,}", f"{s.seconds:.1f}")
     console.print(table)
+    print_stats(stats, "Identities resolved")
+    console.print(f"{waiting:,} probable duplicate pairs wait for review.")
 
 
 @sources_app.command("list")
