@@ -83,7 +83,7 @@ def test_log_in_and_read_the_overview(server, browser):
     pos = browser.find_element(By.CSS_SELECTOR, '#by-source tr[data-source="pos"]')
     assert [td.text for td in pos.find_elements(By.TAG_NAME, "td")] == \
         ["pos", "2", "0", "3", "1.600.000 ₫"]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) == 90
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) == 120
 
     browser.find_element(By.CSS_SELECTOR, 'a[lang="en"]').click()
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Overview"))

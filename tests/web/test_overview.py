@@ -132,7 +132,7 @@ async def test_page_and_api_show_the_same_numbers(web):
     assert "1.600.000 ₫" in page
     row = re.search(r'<tr data-source="pos">(.*?)</tr>', page).group(1)
     assert re.findall(r'data-metric="\w+">([^<]+)<', row) == ["2", "0", "3", "1.600.000 ₫"]
-    assert page.count('<rect class="bar"') == 90  # three charts of 30 days
+    assert page.count('<rect class="bar"') == 120  # four charts of 30 days
     assert api["totals"] == {"events": 6, "customers": 2, "orders": 3, "revenue": 1_600_000}
     assert {s["source"]: s["events"] for s in api["by_source"]} == {"web": 4, "pos": 2, "app": 0}
     assert len(api["by_day"]) == 30 and api["timezone"] == "Asia/Ho_Chi_Minh"

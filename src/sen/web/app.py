@@ -10,6 +10,8 @@ this module or building an app touches no files. What the lifespan puts on
 ``ops``             SQLAlchemy engine of the operational store (migrated)
 ``write_keys``      :class:`sen.ingest.sources.WriteKeys` cache
 ``writer``          the event writer (``sen.ingest.writer.EventWriter``), started
+``identity``        :class:`sen.identity.jobs.IdentityUpdater`: folds new events
+                    into profiles every ``identity_interval_s`` on the writer thread
 ==================  =========================================================
 
 Counts of stored and rejected events reach ``/metrics`` from the writer's
@@ -32,6 +34,7 @@ from starlette.responses import JSONResponse
 
 import sen
 from sen.config import Settings, get_settings
+from sen.identity.jobs import IdentityUpdater
 from sen.ingest.http import SegmentFastPath
 from sen.ingest.http import router as segment_router
 from sen.ingest.imports_api import router as imports_router
@@ -39,7 +42,7 @@ from sen.ingest.sources import WriteKeys
 from sen.ingest.writer import EventWriter
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
-from sen.web import api, error_handlers, ui
+from sen.web import api, error_handlers, profiles_api, profiles_ui, ui
 from sen.web.auth import RUN_IMPORTS, require_role
 from sen.web.metrics import (
     MetricsMiddleware,
@@ -79,9 +82,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.analytics, app.state.ops = analytics, ops
     app.state.write_keys = WriteKeys(ops)
     app.state.writer = _start_writer(settings, analytics)
+    app.state.identity = IdentityUpdater(app.state.writer, analytics,
+                                         settings.identity_interval_s).start()
     try:
         yield
     finally:
+        # The updater's runs go through the writer, so it stops first.
+        await run_in_threadpool(app.state.identity.stop)
         await run_in_threadpool(app.state.writer.stop)
         analytics.close()
         ops.dispose()
@@ -131,8 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["operations"],
                       include_in_schema=False)
     app.include_router(api.router)
+    app.include_router(profiles_api.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)
+    app.include_router(profiles_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

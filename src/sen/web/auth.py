@@ -37,6 +37,12 @@ MANAGE_USERS = ("admin",)
 MANAGE_SOURCES = ("admin",)
 VIEW_SOURCES = ("admin", "marketer", "analyst")
 RUN_IMPORTS = ("admin", "analyst")
+# Everyone reads profiles (support agents answer the hotline with the 360). Unmerging,
+# linking and the review queue are for those who judge one customer at a time: admins and
+# support agents. Running identity and scoring duplicates are whole-store jobs: admins.
+VIEW_PROFILES = ("admin", "marketer", "analyst", "support")
+DECIDE_IDENTITY = ("admin", "support")
+RUN_IDENTITY = ("admin",)
 
 
 class CsrfError(PermissionDeniedError):

@@ -1,4 +1,5 @@
-"""The overview's numbers: events, new customers, orders and revenue per source and day.
+"""The overview's numbers: events, new customers, orders and revenue per source and day,
+and the identity KPIs (identified and anonymous profiles, conversions, devices, push).
 
 The queries are Ibis expressions over *unbound* tables, compiled to the
 engine's SQL dialect and run through the engine, so building them needs no
@@ -28,6 +29,10 @@ _EVENTS = ibis.table({"source": "string", "timestamp": "timestamp"}, name="event
 _CUSTOMERS = ibis.table({"source": "string", "first_seen": "timestamp"}, name="customers")
 _ORDERS = ibis.table({"source": "string", "ordered_at": "timestamp", "status": "string",
                       "total": "int64"}, name="orders")
+_PROFILES = ibis.table({"identified": "boolean", "anonymous_since": "timestamp",
+                        "identified_at": "timestamp", "devices": "int32", "browsers": "int32",
+                        "web_push_tokens": "int32", "app_push_tokens": "int32"},
+                       name="profiles")
 
 
 @dataclass
@@ -44,6 +49,25 @@ class Counts:
 
 
 @dataclass
+class IdentityCounts:
+    """Profiles now (identified, anonymous, devices, push tokens) and, per local day of
+    the period, anonymous profiles that became identified (``converted_by_day``)."""
+
+    identified: int = 0
+    anonymous: int = 0
+    avg_devices: float = 0.0
+    avg_browsers: float = 0.0
+    web_push_tokens: int = 0
+    app_push_tokens: int = 0
+    converted_by_day: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def converted(self) -> int:
+        """Conversions in the whole period."""
+        return sum(self.converted_by_day.values())
+
+
+@dataclass
 class Overview:
     """The overview of one period: ``days`` are local dates, oldest first."""
 
@@ -53,6 +77,7 @@ class Overview:
     totals: Counts = field(default_factory=Counts)
     by_source: dict[str, Counts] = field(default_factory=dict)
     by_day: dict[date, Counts] = field(default_factory=dict)
+    identity: IdentityCounts = field(default_factory=IdentityCounts)
 
     @property
     def days(self) -> list[date]:
@@ -91,6 +116,40 @@ def hourly_queries(start: datetime, end: datetime) -> dict[str, ibis.Table]:
     }
 
 
+def identity_queries(start: datetime, end: datetime) -> dict[str, ibis.Table]:
+    """The profiles' totals (one row), and conversions per UTC hour ``(hour, value)``:
+    profiles whose ``identified_at`` is in the period and later than ``anonymous_since``."""
+    p = _PROFILES
+    known = p.identified
+    totals = p.aggregate(
+        identified=p.count(where=known), anonymous=p.count(where=~known),
+        avg_devices=p.devices.mean(where=known).fill_null(0),
+        avg_browsers=p.browsers.mean(where=known).fill_null(0),
+        web_push_tokens=p.web_push_tokens.sum().fill_null(0),
+        app_push_tokens=p.app_push_tokens.sum().fill_null(0))
+    conv = p.filter(p.identified_at >= ibis.literal(start), p.identified_at < ibis.literal(end),
+                    p.anonymous_since < p.identified_at)
+    hourly = (conv.group_by(hour=conv.identified_at.truncate("h"))
+              .aggregate(value=conv.count()).order_by("hour"))
+    return {"totals": totals, "converted": hourly}
+
+
+def fold_identity(totals: dict[str, Any], converted: list[tuple[datetime, int]], start: date,
+                  end: date, tz: ZoneInfo) -> IdentityCounts:
+    """The totals row and hourly UTC conversions → :class:`IdentityCounts` (pure)."""
+    out = IdentityCounts(
+        identified=int(totals["identified"]), anonymous=int(totals["anonymous"]),
+        avg_devices=float(totals["avg_devices"]), avg_browsers=float(totals["avg_browsers"]),
+        web_push_tokens=int(totals["web_push_tokens"]),
+        app_push_tokens=int(totals["app_push_tokens"]),
+        converted_by_day={start + timedelta(days=i): 0 for i in range((end - start).days + 1)})
+    for hour, value in converted:
+        local_day = hour.replace(tzinfo=UTC).astimezone(tz).date()
+        if local_day in out.converted_by_day:
+            out.converted_by_day[local_day] += int(value)
+    return out
+
+
 def fold(rows: dict[str, list[tuple[str, datetime, int]]], start: date, end: date,
          tz: ZoneInfo) -> Overview:
     """Hourly UTC rows per metric → an :class:`Overview` of local days (pure)."""
@@ -117,7 +176,17 @@ def compute_overview(engine: Engine, tz: ZoneInfo, *, today: date | None = None,
     """The overview of the ``days`` local days up to ``today`` (default: today in ``tz``)."""
     today = today or datetime.now(tz).date()
     start, end = period(today, tz, days)
-    rows = {metric: [(s, h, int(v)) for s, h, v in
-                     engine.execute(ibis.to_sql(expr, dialect=engine.name)).fetchall()]
+    first = today - timedelta(days=days - 1)
+
+    def run(expr: ibis.Table) -> Any:
+        return engine.execute(ibis.to_sql(expr, dialect=engine.name))
+
+    rows = {metric: [(s, h, int(v)) for s, h, v in run(expr).fetchall()]
             for metric, expr in hourly_queries(start, end).items()}
-    return fold(rows, today - timedelta(days=days - 1), today, tz)
+    out = fold(rows, first, today, tz)
+    queries = identity_queries(start, end)
+    result = run(queries["totals"])
+    names = [d[0] for d in result.description]
+    totals = dict(zip(names, result.fetchone(), strict=True))
+    out.identity = fold_identity(totals, run(queries["converted"]).fetchall(), first, today, tz)
+    return out

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sen.ingest.sources import SOURCE_KINDS, Source
 from sen.store.operational import ROLES
-from sen.web.overview import Counts, Overview
+from sen.web.overview import Counts, IdentityCounts, Overview
 from sen.web.tokens import Token
 from sen.web.users import MIN_PASSWORD_LENGTH, User
 
@@ -126,6 +126,33 @@ class DayCounts(CountsOut):
     date: date
 
 
+class DayConversions(BaseModel):
+    date: date
+    converted: int
+
+
+class IdentityOut(BaseModel):
+    """Profiles now, and anonymous profiles identified on each day of the period."""
+
+    identified: int = Field(description="Profiles holding an identifying value.")
+    anonymous: int = Field(description="Profiles known only by anonymous or device ids.")
+    converted: int = Field(description="Profiles first identified in the period after being "
+                           "seen anonymously first.")
+    converted_by_day: list[DayConversions]
+    avg_devices: float = Field(description="Devices per identified profile.")
+    avg_browsers: float = Field(description="Browsers per identified profile.")
+    web_push_tokens: int
+    app_push_tokens: int
+
+    @classmethod
+    def of(cls, ids: IdentityCounts) -> IdentityOut:
+        return cls(identified=ids.identified, anonymous=ids.anonymous, converted=ids.converted,
+                   converted_by_day=[DayConversions(date=d, converted=n)
+                                     for d, n in ids.converted_by_day.items()],
+                   avg_devices=round(ids.avg_devices, 3), avg_browsers=round(ids.avg_browsers, 3),
+                   web_push_tokens=ids.web_push_tokens, app_push_tokens=ids.app_push_tokens)
+
+
 class OverviewOut(BaseModel):
     """The overview page's numbers; days are local days in ``timezone``."""
 
@@ -135,6 +162,7 @@ class OverviewOut(BaseModel):
     totals: CountsOut
     by_source: list[SourceCounts]
     by_day: list[DayCounts]
+    identity: IdentityOut
 
     @classmethod
     def of(cls, ov: Overview) -> OverviewOut:
@@ -142,4 +170,5 @@ class OverviewOut(BaseModel):
                    totals=CountsOut.of(ov.totals),
                    by_source=[SourceCounts(source=s, **c.__dict__)
                               for s, c in ov.by_source.items()],
-                   by_day=[DayCounts(date=d, **c.__dict__) for d, c in ov.by_day.items()])
+                   by_day=[DayCounts(date=d, **c.__dict__) for d, c in ov.by_day.items()],
+                   identity=IdentityOut.of(ov.identity))

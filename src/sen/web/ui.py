@@ -25,6 +25,7 @@ from sen.store.operational import ROLES
 from sen.web import i18n, tokens, users
 from sen.web.auth import (
     CSRF_FIELD,
+    DECIDE_IDENTITY,
     MANAGE_SOURCES,
     MANAGE_USERS,
     VIEW_SOURCES,
@@ -38,7 +39,7 @@ from sen.web.auth import (
     require_role,
 )
 from sen.web.charts import bar_chart
-from sen.web.overview import Overview, compute_overview
+from sen.web.overview import compute_overview
 from sen.web.users import AccountDisabledError, User
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -79,6 +80,7 @@ def render(request: Request, name: str, context: dict[str, Any], *,
         "can_manage_users": user is not None and user.role in MANAGE_USERS,
         "can_view_sources": user is not None and user.role in VIEW_SOURCES,
         "can_manage_sources": user is not None and user.role in MANAGE_SOURCES,
+        "can_decide_identity": user is not None and user.role in DECIDE_IDENTITY,
     }
     return templates.TemplateResponse(request, name, {**base, **context},
                                       status_code=status_code)
@@ -135,10 +137,9 @@ def logout(request: Request, _: Viewer) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-def _series(ov: Overview, metric: str, lang: str, fmt: Any) -> Any:
-    days: list[date] = ov.days
-    points = [(i18n.format_day_short(d, lang), getattr(ov.by_day[d], metric)) for d in days]
-    tips = [f"{i18n.format_date(d, lang)}: {fmt(getattr(ov.by_day[d], metric))}" for d in days]
+def _series(per_day: dict[date, int], lang: str, fmt: Any) -> Any:
+    points = [(i18n.format_day_short(d, lang), v) for d, v in per_day.items()]
+    tips = [f"{i18n.format_date(d, lang)}: {fmt(v)}" for d, v in per_day.items()]
     return bar_chart(points, tooltip=tips, format_value=fmt)
 
 
@@ -148,10 +149,15 @@ async def overview_page(request: Request, user: Viewer) -> Response:
     ov = await run_in_threadpool(compute_overview, request.app.state.analytics, settings.tz)
     lang = locale_of(request, user)
     num = lambda v: i18n.format_number(v, lang)  # noqa: E731
-    charts = [(key, _series(ov, metric, lang, num)) for key, metric in (
-        ("overview.events_per_day", "events"), ("overview.orders_per_day", "orders"),
-        ("overview.customers_per_day", "customers"))]
-    return render(request, "overview.html", {"ov": ov, "charts": charts}, user=user)
+    charts = [(key, _series({d: getattr(c, metric) for d, c in ov.by_day.items()}, lang, num))
+              for key, metric in (("overview.events_per_day", "events"),
+                                  ("overview.orders_per_day", "orders"),
+                                  ("overview.customers_per_day", "customers"))]
+    charts.append(("overview.converted_per_day",
+                   _series(ov.identity.converted_by_day, lang, num)))
+    return render(request, "overview.html", {
+        "ov": ov, "charts": charts, "decimal": lambda v: i18n.format_decimal(v, lang)},
+        user=user)
 
 
 def _sources_page(request: Request, ops: sa.Engine, user: User, **extra: Any) -> Response:
