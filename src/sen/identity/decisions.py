@@ -83,6 +83,19 @@ def link(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
         before=lambda c: _append(c, "link", record_a=a, record_b=b, actor=actor, note=note))
 
 
+def link_many(engine: DuckDBEngine, pairs: list[tuple[str, str]], *, actor: str,
+              note: str | None = None, rules: MergeRules | None = None) -> resolver.RunStats:
+    """Join many pairs of records in one re-link (a reviewer approving a page at once)."""
+    ordered = sorted({tuple(sorted(p)) for p in pairs if p[0] != p[1]})
+
+    def record(c: Any) -> None:
+        for a, b in ordered:
+            _append(c, "link", record_a=a, record_b=b, actor=actor, note=note)
+
+    return resolver.relink(engine, sorted({r for p in ordered for r in p}), rules, actor=actor,
+                           cause=f"linked by {actor}", before=record)
+
+
 def unlink(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
            rules: MergeRules | None = None) -> resolver.RunStats:
     """Undo :func:`link`."""

@@ -75,8 +75,10 @@ def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = 
     try:
         if before is not None:
             before(cur)
-        cur.execute("CREATE OR REPLACE TEMP TABLE _id_seed (record VARCHAR)")
-        cur.executemany("INSERT INTO _id_seed VALUES (?)", [[r] for r in records])
+        cur.register("_id_seed_in", pa.table({"record": pa.array(records, pa.string())}))
+        cur.execute("CREATE OR REPLACE TEMP TABLE _id_seed AS SELECT DISTINCT record "
+                    "FROM _id_seed_in")
+        cur.unregister("_id_seed_in")
         _affected_clusters(cur)
         _link_affected(cur, rules or MergeRules(), stats, full=False, actor=actor, cause=cause)
         _golden(cur, survivorship or SurvivorshipRules(), stats)
@@ -128,9 +130,14 @@ def _extract(cur: Any, stats: RunStats, *, full: bool) -> None:
     stats.events = max(int(end) - start, 0)
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _id_ev AS SELECT * FROM events "
                 f"WHERE rowid >= {start} AND rowid < {end}")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_raw AS {extract.observations_sql('_id_ev')}")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_fields AS {extract.fields_sql('_id_ev')}")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_dev AS {extract.devices_sql('_id_ev')}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_ids AS {extract.ids_sql('_id_ev')}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_traits AS {extract.traits_sql('_id_ev')}")
+    cur.execute("CREATE OR REPLACE TEMP TABLE _id_raw AS "
+                + extract.observations_sql("_id_ids", "_id_traits"))
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_fields AS {extract.fields_sql('_id_traits')}")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_dev AS {extract.devices_sql('_id_ids')}")
+    cur.execute("DROP TABLE _id_ids")
+    cur.execute("DROP TABLE _id_traits")
     cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)", [_WATERMARK, str(end)])
 
 
@@ -179,6 +186,8 @@ def _store_evidence(cur: Any, *, full: bool) -> None:
         FROM _id_raw r LEFT JOIN identity_normal n
           ON r.id_type NOT IN {_OPAQUE} AND n.id_type = r.id_type AND n.raw = r.raw
     """)
+    if not full:
+        _seeds(cur)
     for table, staged, key in (
         ("identity_observations", "_id_new_obs", ("record", "id_type", "raw", "source")),
         ("identity_fields", "_id_fields", ("record", "field", "value", "source")),
@@ -211,25 +220,36 @@ def _store_evidence(cur: Any, *, full: bool) -> None:
 
 # -- which records to re-link -------------------------------------------------------------
 
-def _affected(cur: Any) -> None:
-    """Records whose profile can change: whole clusters around the new evidence.
+def _seeds(cur: Any) -> None:
+    """Records whose profile can change, before the staged evidence is merged in.
 
-    Seeds are records that gained an identifier, records carrying a value the
-    new evidence made shared, and records carrying a new linking value.
+    Every record the new events touched (its golden record may change even if
+    only a date moved), and every record already carrying a value the new
+    events bring to a record for the first time (it may link them).
     """
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_seed AS
-        SELECT DISTINCT record FROM _id_new_obs WHERE value IS NOT NULL
-        UNION SELECT DISTINCT record FROM _id_fields
-        UNION SELECT DISTINCT record FROM _id_dev
+        SELECT record FROM _id_new_obs UNION SELECT record FROM _id_fields
+        UNION SELECT record FROM _id_dev
     """)
     cur.execute("""
         INSERT INTO _id_seed
         SELECT DISTINCT o.record FROM identity_observations o
-        JOIN (SELECT DISTINCT id_type, value FROM _id_new_obs WHERE value IS NOT NULL) v
-          USING (id_type, value)
+        JOIN (SELECT DISTINCT id_type, value FROM _id_new_obs s
+              WHERE value IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM identity_observations t WHERE t.record = s.record
+                  AND t.id_type = s.id_type AND t.value = s.value)) v USING (id_type, value)
         WHERE o.record NOT IN (SELECT record FROM _id_seed)
     """)
+
+
+def _affected(cur: Any) -> None:
+    """Records whose profile can change: whole clusters around the seeds.
+
+    Values only become shared as evidence grows, and a value's anchor counts
+    change only through records that gained identifiers (all seeds), so the
+    clusters of the seeds hold every record a full rebuild would move.
+    """
     _affected_clusters(cur)
 
 
