@@ -101,3 +101,22 @@ def test_planted_junk_phones_are_all_rejected(retailer: Path) -> None:
 def test_store_hotlines_in_the_demo_are_mobile_numbers(retailer: Path) -> None:
     results = [normalise_phone(s["Hotline"]) for s in _csv(retailer / "stores.csv")]
     assert all(r.kind == "mobile" and r.carrier for r in results)
+
+
+def test_the_sql_shortcut_agrees_on_every_demo_phone(retailer: Path) -> None:
+    """The resolver normalises common shapes in SQL; on the demo's phones it must
+    give what the Python gives, and take the shortcut for most of them."""
+    import duckdb
+
+    from sen.identity.sql_normalise import fast_sql
+
+    rows = _csv(retailer / "pos_customers.csv")
+    raws = sorted({r["Điện thoại"].strip() for r in rows if r["Điện thoại"].strip()})
+    con = duckdb.connect()
+    fast = dict(con.execute(
+        f"SELECT raw, {fast_sql(id_type=repr('phone'), raw='raw')} FROM unnest(?) AS t(raw)",
+        [raws]).fetchall())
+    taken = {raw: value for raw, value in fast.items() if value is not None}
+    assert len(taken) > 0.7 * len(raws)
+    for raw, value in taken.items():
+        assert normalise_phone(raw).e164 == value, raw

@@ -99,9 +99,25 @@ def _names(names: tuple[np.ndarray, list[frozenset[str]]] | None) -> _Names | No
     return _Names(np.asarray(names[0], np.int64), list(names[1]))
 
 
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy's hashing ``unique`` is slower here)."""
+    x = np.sort(x, kind="stable")
+    keep = np.ones(len(x), bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
+
+
+def _unique_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and how often each occurs."""
+    x = np.sort(x, kind="stable")
+    start = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1]))) if len(x) else \
+        np.zeros(0, np.int64)
+    return x[start], np.diff(np.append(start, len(x)))
+
+
 def _distinct_pairs(rec: np.ndarray, ident: np.ndarray, n_ident: int
                     ) -> tuple[np.ndarray, np.ndarray]:
-    keys = np.unique(rec * max(n_ident, 1) + ident)
+    keys = _unique(rec * max(n_ident, 1) + ident)
     return keys // max(n_ident, 1), keys % max(n_ident, 1)
 
 
@@ -131,9 +147,9 @@ def _max_anchors_per_type(
     if not is_anchor.any():
         return out
     keys = _pairs_on_same_record(rec, ident, rec[is_anchor], ident[is_anchor], n_ident)
-    keys = np.unique(keys)  # distinct (identifier, anchor)
+    keys = _unique(keys)  # distinct (identifier, anchor)
     who, anchor = keys // n_ident, keys % n_ident
-    groups, counts = np.unique(who * len(TYPES) + type_of[anchor], return_counts=True)
+    groups, counts = _unique_counts(who * len(TYPES) + type_of[anchor])
     np.maximum.at(out, groups // len(TYPES), counts)
     return out
 
@@ -193,13 +209,13 @@ def _guard(
     unique = _mask([rules.one_per_profile], ident_type)[ident] if len(ident) else \
         np.zeros(0, bool)
     n_ident = max(len(ident_type), 1)
-    key = np.unique(comp[rec[unique]] * n_ident + ident[unique])
-    comps, n_values = np.unique(key // n_ident, return_counts=True)
+    key = _unique(comp[rec[unique]] * n_ident + ident[unique])
+    comps, n_values = _unique_counts(key // n_ident)
     conflicted = comps[n_values > 1]
     if names is not None and rules.name_checked:
         named = names.code >= 0
-        key = np.unique(comp[named] * (len(names.tokens) + 1) + names.code[named])
-        comps, n_names = np.unique(key // (len(names.tokens) + 1), return_counts=True)
+        key = _unique(comp[named] * (len(names.tokens) + 1) + names.code[named])
+        comps, n_names = _unique_counts(key // (len(names.tokens) + 1))
         conflicted = np.union1d(conflicted, comps[n_names > 1])
     if len(conflicted) == 0:
         return comp, ()

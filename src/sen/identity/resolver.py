@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sen.identity import extract
+from sen.identity import extract, sql_normalise
 from sen.identity.golden import GOLDEN_FIELDS, SurvivorshipRules, choice_sql
-from sen.identity.graph import TYPES, link, name_codes
+from sen.identity.graph import TYPES, link
 from sen.identity.ids import IdentifierType, Normalised, normalise
 from sen.identity.names import fold_name, normalise_name
 from sen.identity.rules import MergeRules
@@ -142,7 +142,21 @@ def _extract(cur: Any, stats: RunStats, *, full: bool) -> None:
 
 
 def _normalise(cur: Any) -> None:
-    """Normalise raw values never seen before; results are kept for next time."""
+    """Normalise raw values never seen before; results are kept for next time.
+
+    Values in their commonest canonical shape are done in SQL
+    (:mod:`sen.identity.sql_normalise`), the rest one by one in Python.
+    """
+    cur.execute(f"""
+        INSERT INTO identity_normal
+        SELECT id_type, raw, value, NULL FROM (
+            SELECT id_type, raw, {sql_normalise.fast_sql()} AS value
+            FROM (SELECT DISTINCT id_type, raw FROM _id_raw r
+                  WHERE id_type NOT IN {_OPAQUE}
+                    AND NOT EXISTS (SELECT 1 FROM identity_normal n
+                                    WHERE n.id_type = r.id_type AND n.raw = r.raw)))
+        WHERE value IS NOT NULL
+    """)
     raws = cur.execute(
         f"""SELECT DISTINCT id_type, raw FROM _id_raw r
             WHERE id_type NOT IN {_OPAQUE}
@@ -303,13 +317,7 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
         WHERE v.kind = 'link' AND v.active
     """).fetchall()
     n_rec = cur.execute("SELECT count(*) FROM _id_rec").fetchall()[0][0]
-    named = cur.execute("""
-        SELECT r.code, arg_max(n.folded, (f.n, f.last_seen, n.folded)) AS folded
-        FROM _id_rec r JOIN identity_fields f USING (record)
-        JOIN identity_names n ON n.raw = f.value
-        WHERE f.field = 'name' AND n.folded IS NOT NULL GROUP BY r.code
-    """).fetchnumpy()
-    names = dict(zip(named["code"].tolist(), named["folded"].tolist(), strict=True))
+    names = _record_names(cur, n_rec)
     blocked = idents["blocked"].astype(bool)
     if not full:
         blocked = blocked | idents["was_shared"].astype(bool)
@@ -317,7 +325,7 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
         np.asarray(obs["rec"], np.int64), np.asarray(obs["code"], np.int64),
         np.asarray(idents["type_code"], np.int64), np.arange(n_rec), rules,
         blocked=blocked, pairs=np.array(pairs, np.int64).reshape(-1, 2),
-        names=name_codes(list(range(n_rec)), names),
+        names=names,
     )
     stats.records, stats.identifiers, stats.observations = n_rec, len(blocked), len(obs["rec"])
     cur.register("_id_linked", pa.table({
@@ -349,6 +357,31 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
     cur.unregister("_id_linked")
     cur.unregister("_id_shared_new")
     _log_changes(cur, stats, actor=actor, cause=cause)
+
+
+def _record_names(cur: Any, n_rec: int) -> tuple[np.ndarray, list[frozenset[str]]]:
+    """Each record's most used folded name, as a code into a list of word sets."""
+    rows = cur.execute("""
+        WITH nm AS (
+            SELECT r.code, arg_max(n.folded, (f.n, f.last_seen, n.folded)) AS folded
+            FROM _id_rec r JOIN identity_fields f USING (record)
+            JOIN identity_names n ON n.raw = f.value
+            WHERE f.field = 'name' AND n.folded IS NOT NULL AND n.folded <> ''
+            GROUP BY r.code
+        ), k AS (
+            SELECT code, array_to_string(list_sort(list_distinct(string_split(folded, ' '))),
+                                         ' ') AS words
+            FROM nm
+        )
+        SELECT code, dense_rank() OVER (ORDER BY words) - 1 AS name, words FROM k
+    """).fetchnumpy()
+    codes = np.full(n_rec, -1, np.int64)
+    codes[rows["code"].astype(np.int64)] = rows["name"].astype(np.int64)
+    order = np.argsort(rows["name"], kind="stable")
+    words = rows["words"][order]
+    first = np.concatenate(([True], rows["name"][order][1:] != rows["name"][order][:-1])) \
+        if len(order) else np.zeros(0, bool)
+    return codes, [frozenset(w.split()) for w in words[first].tolist()]
 
 
 def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | None) -> None:
@@ -441,9 +474,9 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
         o AS (
             SELECT m.profile_id,
                    bool_or(o.id_type IN {_IDENTIFYING} AND o.value IS NOT NULL) AS identified,
-                   list(DISTINCT o.value ORDER BY o.value)
-                       FILTER (WHERE o.id_type = 'user_id') AS user_ids,
-                   list(DISTINCT o.source ORDER BY o.source) AS sources,
+                   list_sort(list(DISTINCT o.value) FILTER (WHERE o.id_type = 'user_id'))
+                       AS user_ids,
+                   list_sort(list(DISTINCT o.source)) AS sources,
                    min(o.first_seen) AS first_seen, max(o.last_seen) AS last_seen,
                    min(o.first_seen) FILTER (WHERE o.id_type = 'anonymous_id') AS anonymous_since,
                    min(o.first_seen) FILTER (WHERE o.id_type IN {_IDENTIFYING}
@@ -477,5 +510,7 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                coalesce(d.app_push, 0) AS app_push_tokens
         FROM r LEFT JOIN g USING (profile_id) LEFT JOIN o USING (profile_id)
         LEFT JOIN d USING (profile_id)
-        LEFT JOIN (SELECT DISTINCT name, folded FROM identity_names) nm ON nm.name = g.name
+        LEFT JOIN (SELECT name, any_value(folded) AS folded FROM identity_names
+                   WHERE name IN (SELECT value FROM _id_choice WHERE field = 'name')
+                   GROUP BY name) nm ON nm.name = g.name
     """)
