@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from sen.config import Settings
+from sen.identity import resolver
 from sen.web import create_app
 from sen.web.users import User, create_user
 
@@ -87,3 +88,65 @@ async def web_any(tmp_path: Path, ops_url: str) -> AsyncIterator[Web]:
     """The app on each operational backend in turn (SQLite, PostgreSQL)."""
     async with running(tmp_path, ops_url) as w:
         yield w
+
+
+def commit(web: Web, events: list[dict], source: str) -> None:
+    """Store events through the app's own writer, decoded as /v1 decodes them."""
+    from . import customers
+
+    web.app.state.writer.write_sync(customers.rows(events, source))
+
+
+def rebuild(web: Web) -> None:
+    """Resolve identity over the whole log, on the writer thread as the server does."""
+    engine = web.app.state.analytics
+    web.app.state.writer.run_exclusive(lambda: resolver.rebuild(engine))
+
+
+@asynccontextmanager
+async def logged_in(web: Web, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with a session of ``username`` that sends its CSRF token."""
+    async with web.client() as client:
+        client.headers["X-CSRF-Token"] = await web.login(client, username)
+        yield client
+
+
+@pytest.fixture
+async def shop(tmp_path: Path) -> AsyncIterator[Web]:
+    """The app with every customer of :mod:`tests.web.customers` resolved, and one
+    user per role, named after it."""
+    from . import customers
+
+    async with running(tmp_path) as web:
+        for events, source in customers.everyone():
+            commit(web, events, source)
+        rebuild(web)
+        for role in ("admin", "marketer", "analyst", "support"):
+            web.user(role, role)
+        yield web
+
+
+# -- headless Chromium (tests marked `browser`) ----------------------------------------
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,1000")
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # noqa: ANN201
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("Chromium and chromedriver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()

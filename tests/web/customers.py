@@ -27,7 +27,8 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 LAN_PHONE = "0912 345 678"
 LAN_E164 = "+84912345678"
 FAMILY_PHONE = "0987 111 222"
-UA = {"userAgent": "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0"}
+# A browser as Sen's web snippet reports it (the anonymous id names the browser).
+UA = {"userAgent": "Mozilla/5.0 (Windows NT 10.0) Chrome/130.0", "device": {"type": "web"}}
 
 
 def today() -> date:

@@ -19,12 +19,6 @@ from .test_overview import HCM, build_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,1000")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """Sen on 127.0.0.1 in a thread, with an admin and a small known data set."""
@@ -37,24 +31,6 @@ def server(tmp_path: Path) -> Iterator[str]:
     engine.close()
     with serve_in_thread(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture
-def browser(tmp_path: Path):  # noqa: ANN201
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("Chromium and chromedriver are not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def test_log_in_and_read_the_overview(server, browser):

@@ -3,50 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
-import httpx
 import pytest
 
-from sen.identity import resolver
 from sen.web.auth import DECIDE_IDENTITY, RUN_IDENTITY, VIEW_PROFILES
 
 from . import customers as data
-from .conftest import Web, running
+from .conftest import commit, logged_in, running
 
 pytestmark = pytest.mark.anyio
-
-
-def commit(web: Web, events: list[dict], source: str) -> None:
-    """Store events through the app's own writer, as /v1 does."""
-    web.app.state.writer.write_sync(data.rows(events, source))
-
-
-def rebuild(web: Web) -> None:
-    engine = web.app.state.analytics
-    web.app.state.writer.run_exclusive(lambda: resolver.rebuild(engine))
-
-
-@pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Web]:
-    """The app with every test customer resolved, and one user per role."""
-    async with running(tmp_path) as web:
-        for events, source in data.everyone():
-            commit(web, events, source)
-        rebuild(web)
-        for role in ("admin", "marketer", "analyst", "support"):
-            web.user(role, role)
-        yield web
-
-
-@asynccontextmanager
-async def logged_in(web: Web, username: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client with a session of ``username`` that sends its CSRF token."""
-    async with web.client() as client:
-        client.headers["X-CSRF-Token"] = await web.login(client, username)
-        yield client
 
 
 async def lan_id(c) -> str:  # noqa: ANN001
@@ -102,7 +67,7 @@ async def test_search_by_name_phone_or_email(shop):
     async with logged_in(shop, "analyst") as c:
         for q in ("lan nguyen", "Nguyễn Thị", "0912345678", "lan@gmail.com"):
             found = (await c.get("/api/profiles/search", params={"q": q})).json()
-            assert [p["name"] for p in found] == ["Nguyen Thi Lan"]  # as the till typed it, q
+            assert [p["name"] for p in found] == ["Nguyễn Thị Lan"], q
         assert (await c.get("/api/profiles/search", params={"q": "Hoàng"})).json() == []
         assert (await c.get("/api/profiles/search")).status_code == 400
 

@@ -127,7 +127,7 @@ def person_links(cur: Any, profile_id: str) -> list[dict[str, Any]]:
     """Active links a person made between this profile's records and others.
 
     Read here because :mod:`sen.identity.profiles` has no reader for overrides
-    yet; it belongs there (see the identity section of docs/ui.md).
+    yet; it belongs there, next to ``merge_history``.
     """
     result = cur.execute("""
         SELECT v.decided_at, v.record_a, v.record_b, v.actor, v.note

@@ -181,6 +181,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                     "Every value ever seen, including those a merge did "
                                     "not choose."),
     "profile.field": ("Thuộc tính", "Field"),
+    "profile.field_value": ("Giá trị", "Value"),
     "profile.timeline": ("Dòng thời gian", "Timeline"),
     "profile.event": ("Sự kiện", "Event"),
     "profile.details": ("Chi tiết", "Details"),
@@ -292,6 +293,11 @@ def format_decimal(value: float, locale: str, digits: int = 1) -> str:
     if locale != "en":
         text = text.translate(str.maketrans(",.", ".,"))
     return text
+
+
+def format_percent(share: float, locale: str) -> str:
+    """A share of 1 as a percentage with one decimal: ``99,6%`` (vi), ``99.6%`` (en)."""
+    return f"{format_decimal(share * 100, locale)}%"
 
 
 def format_money(amount: int, locale: str) -> str:
