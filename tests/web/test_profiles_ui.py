@@ -234,3 +234,13 @@ async def test_overview_page_and_api_show_the_identity_numbers(shop):
     assert api["avg_devices"] == 0.5 and api["avg_browsers"] == pytest.approx(0.333, abs=1e-3)
     converted = {d["date"]: d["converted"] for d in api["converted_by_day"] if d["converted"]}
     assert converted == {(data.today() - timedelta(days=4)).isoformat(): 1}
+
+
+async def test_an_anonymous_visitors_360(shop):
+    async with logged_in(shop, "analyst") as c:
+        [visitor] = (await c.get("/api/profiles/lookup",
+                                 params={"anonymous_id": "anon-x"})).json()
+        page = (await c.get(f"/profiles/{visitor['profile_id']}")).text
+    assert "Khách hàng chưa có tên" in page and fact(page, "status") == "Vô danh"
+    assert fact(page, "push") == "web 1, app 0" and fact(page, "phone") == "—"
+    assert "Hồ sơ chỉ có một bản ghi" in page and 'id="no-orders"' in page
