@@ -279,6 +279,9 @@ def test_updates_batch_by_batch_give_what_a_rebuild_gives(batches):
         resolver.rebuild(full)
         assert _mapping(step) == _mapping(full)
         assert _golden(step) == _golden(full)
+        resolver.rebuild(step, reread_log=False)  # re-linking the kept evidence: the same
+        assert _mapping(step) == _mapping(full)
+        assert _golden(step) == _golden(full)
     finally:
         step.close()
         full.close()

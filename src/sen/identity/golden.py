@@ -74,16 +74,12 @@ def choice_sql(values: str, rules: SurvivorshipRules) -> str:
           f"WHEN 'first_seen' THEN epoch_us(v.first_seen) ELSE v.src END")
     k2 = f"CASE s.strategy WHEN 'most_recent' THEN -v.n ELSE -{last} END"
     return f"""
-    SELECT profile_id, field, value FROM (
-        SELECT v.profile_id, v.field, v.value,
-               row_number() OVER (PARTITION BY v.profile_id, v.field
-                                  ORDER BY {k1}, {k2}, v.value) AS pick
-        FROM (
-            SELECT profile_id, field, value, min(first_seen) AS first_seen,
-                   max(last_seen) AS last_seen, sum(n) AS n,
-                   min(coalesce(r.rank, 1000)) AS src
-            FROM {values} LEFT JOIN (VALUES {sources}) AS r(source, rank) USING (source)
-            GROUP BY profile_id, field, value
-        ) v JOIN (VALUES {strategies}) AS s(field, strategy) USING (field)
-    ) WHERE pick = 1
+    SELECT v.profile_id, v.field, arg_min(v.value, ({k1}, {k2}, v.value)) AS value
+    FROM (
+        SELECT profile_id, field, value, min(first_seen) AS first_seen,
+               max(last_seen) AS last_seen, sum(n) AS n, min(coalesce(r.rank, 1000)) AS src
+        FROM {values} LEFT JOIN (VALUES {sources}) AS r(source, rank) USING (source)
+        GROUP BY profile_id, field, value
+    ) v JOIN (VALUES {strategies}) AS s(field, strategy) USING (field)
+    GROUP BY v.profile_id, v.field
     """

@@ -71,9 +71,11 @@ def link(
     records (the lowest in a profile names it; ranks must be distinct).
     ``blocked`` marks identifiers a person ruled must never link; ``pairs``
     holds (record, record) rows a person ruled are one customer. Identifier
-    codes must follow the (type, value) order, for the guard applies links of
-    one type in code order. ``names`` gives each record's name as a code into
-    a list of folded word sets (-1: none), for the family-phone guard.
+    codes must be grouped by type in :data:`TYPES` order and follow one fixed
+    order within a type (:func:`resolve` sorts values; the store sorts by a
+    hash of the value), for the guard applies links of one type in code order.
+    ``names`` gives each record's name as a code into a list of folded word
+    sets (-1: none), for the family-phone guard.
     """
     n_rec, n_ident = len(rank), len(ident_type)
     rec, ident = _distinct_pairs(np.asarray(rec, np.int64), np.asarray(ident, np.int64), n_ident)

@@ -53,9 +53,16 @@ class RunStats:
 
 
 def rebuild(engine: DuckDBEngine, rules: MergeRules | None = None,
-            survivorship: SurvivorshipRules | None = None) -> RunStats:
-    """Recompute identity from the whole event log (after a change of rules)."""
-    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=True)
+            survivorship: SurvivorshipRules | None = None, *,
+            reread_log: bool = True) -> RunStats:
+    """Recompute every profile (after a change of merge or survivorship rules).
+
+    With ``reread_log`` the evidence is read again from the whole event log
+    (needed after a normaliser changed); without it, profiles are re-linked
+    and golden records rebuilt from the evidence tables ``update`` keeps.
+    """
+    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=True,
+                reread_log=reread_log)
 
 
 def update(engine: DuckDBEngine, rules: MergeRules | None = None,
@@ -89,28 +96,38 @@ def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = 
     return stats
 
 
-def _run(engine: DuckDBEngine, rules: MergeRules, surv: SurvivorshipRules, *, full: bool
-         ) -> RunStats:
+def _run(engine: DuckDBEngine, rules: MergeRules, surv: SurvivorshipRules, *, full: bool,
+         reread_log: bool = True) -> RunStats:
     stats = RunStats()
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
+        if full and not reread_log:
+            _timed(stats, "link", lambda: _relink_everything(cur, rules, stats))
+            _timed(stats, "golden", lambda: _golden(cur, surv, stats))
+            cur.execute("COMMIT")
+            return stats
         _timed(stats, "extract", lambda: _extract(cur, stats, full=full))
         if full or stats.events:
             _timed(stats, "normalise", lambda: _normalise(cur))
             _timed(stats, "store", lambda: _store_evidence(cur, full=full))
             if full:
-                cur.execute("CREATE OR REPLACE TEMP TABLE _id_affected AS "
-                            "SELECT DISTINCT record FROM identity_observations")
+                _timed(stats, "link", lambda: _relink_everything(cur, rules, stats))
             else:
                 _timed(stats, "affected", lambda: _affected(cur))
-            _timed(stats, "link", lambda: _link_affected(cur, rules, stats, full=full))
+                _timed(stats, "link", lambda: _link_affected(cur, rules, stats, full=False))
             _timed(stats, "golden", lambda: _golden(cur, surv, stats))
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
         raise
     return stats
+
+
+def _relink_everything(cur: Any, rules: MergeRules, stats: RunStats) -> None:
+    cur.execute("CREATE OR REPLACE TEMP TABLE _id_affected AS "
+                "SELECT DISTINCT record FROM identity_observations")
+    _link_affected(cur, rules, stats, full=True)
 
 
 def _timed(stats: RunStats, name: str, fn: Any) -> None:
@@ -282,81 +299,123 @@ def _affected_clusters(cur: Any) -> None:
 
 def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
                    actor: str | None = None, cause: str | None = None) -> None:
-    """Link the affected records and write their profiles, the shared list and the log."""
+    """Link the affected records and write their profiles, the shared list and the log.
+
+    Strings never reach the graph: records and values travel as pairs of
+    64-bit hashes (a 128-bit key, so a collision is out of reach) and are
+    coded densely in numpy. Records are ranked identified-first, then by
+    hash; the first-ranked record names the profile.
+    """
+    scope = "" if full else "AND o.record IN (SELECT record FROM _id_affected)"
+    obs = cur.execute(f"""
+        SELECT dense_rank() OVER (ORDER BY anon, r1, r2) - 1 AS rec,
+               dense_rank() OVER (ORDER BY tc, v1, v2) - 1 AS ident, tc, r1, r2, v1, v2
+        FROM (SELECT hash(o.record) AS r1, hash(o.record, 'sen') AS r2,
+                     starts_with(o.record, 'a:') AS anon, t.code AS tc,
+                     hash(o.value) AS v1, hash(o.value, 'sen') AS v2
+              FROM identity_observations o
+              JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
+              WHERE o.value IS NOT NULL {scope})
+    """).fetchnumpy()
+    rec, ident = obs["rec"].astype(np.int64), obs["ident"].astype(np.int64)
+    rec_rows, ident_rows = _one_row_per_code(rec), _one_row_per_code(ident)
+    n_rec = len(rec_rows)
+    cur.register("_id_codes", pa.table({
+        "r1": obs["r1"][rec_rows], "r2": obs["r2"][rec_rows], "code": np.arange(n_rec)}))
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_rec AS
-        SELECT record, row_number() OVER (ORDER BY starts_with(record, 'a:'), record) - 1 AS code
-        FROM (SELECT DISTINCT record FROM _id_affected)
+        SELECT r.record, c.code FROM (SELECT DISTINCT record FROM _id_affected) r
+        JOIN _id_codes c ON c.r1 = hash(r.record) AND c.r2 = hash(r.record, 'sen')
     """)
-    cur.execute("""
-        CREATE OR REPLACE TEMP TABLE _id_obs AS
-        SELECT DISTINCT r.code AS rec, o.id_type, o.value
-        FROM identity_observations o JOIN _id_rec r USING (record)
-        WHERE o.value IS NOT NULL
-    """)
-    cur.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _id_ident AS
-        SELECT id_type, value, t.code AS type_code,
-               row_number() OVER (ORDER BY t.code, value) - 1 AS code
-        FROM (SELECT DISTINCT id_type, value FROM _id_obs)
-        JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
-    """)
-    obs = cur.execute("SELECT o.rec, i.code FROM _id_obs o JOIN _id_ident i "
-                      "USING (id_type, value)").fetchnumpy()
-    idents = cur.execute("""
-        SELECT type_code,
-               EXISTS (SELECT 1 FROM identity_overrides v WHERE v.kind = 'block' AND v.active
-                       AND v.id_type = i.id_type AND v.value = i.value) AS blocked,
-               EXISTS (SELECT 1 FROM identity_shared s
-                       WHERE s.id_type = i.id_type AND s.value = i.value) AS was_shared
-        FROM _id_ident i ORDER BY code
-    """).fetchnumpy()
+    cur.unregister("_id_codes")
+    ident_keys = (obs["tc"][ident_rows], obs["v1"][ident_rows], obs["v2"][ident_rows])
+    blocked = _flagged(cur, ident_keys, """
+        SELECT id_type, value FROM identity_overrides WHERE kind = 'block' AND active""")
+    if not full:
+        blocked |= _flagged(cur, ident_keys, "SELECT id_type, value FROM identity_shared")
     pairs = cur.execute("""
         SELECT a.code, b.code FROM identity_overrides v
         JOIN _id_rec a ON a.record = v.record_a JOIN _id_rec b ON b.record = v.record_b
         WHERE v.kind = 'link' AND v.active
     """).fetchall()
-    n_rec = cur.execute("SELECT count(*) FROM _id_rec").fetchall()[0][0]
-    names = _record_names(cur, n_rec)
-    blocked = idents["blocked"].astype(bool)
-    if not full:
-        blocked = blocked | idents["was_shared"].astype(bool)
-    linked = link(
-        np.asarray(obs["rec"], np.int64), np.asarray(obs["code"], np.int64),
-        np.asarray(idents["type_code"], np.int64), np.arange(n_rec), rules,
-        blocked=blocked, pairs=np.array(pairs, np.int64).reshape(-1, 2),
-        names=names,
-    )
-    stats.records, stats.identifiers, stats.observations = n_rec, len(blocked), len(obs["rec"])
+    linked = link(rec, ident, ident_keys[0], np.arange(n_rec), rules, blocked=blocked,
+                  pairs=np.array(pairs, np.int64).reshape(-1, 2),
+                  names=_record_names(cur, n_rec))
+    stats.records, stats.identifiers, stats.observations = n_rec, len(ident_rows), len(rec)
+    _write_profiles(cur, linked, full=full)
+    _write_shared(cur, [k[linked.shared] for k in ident_keys], full=full)
+    _log_changes(cur, stats, actor=actor, cause=cause)
+
+
+def _one_row_per_code(codes: np.ndarray) -> np.ndarray:
+    """For dense codes 0..n-1, the index of one row carrying each."""
+    rows = np.empty(int(codes.max()) + 1 if len(codes) else 0, np.int64)
+    rows[codes] = np.arange(len(codes))
+    return rows
+
+
+def _flagged(cur: Any, keys: tuple[np.ndarray, ...], sql: str) -> np.ndarray:
+    """Per identifier code: is it among the (id_type, value) rows ``sql`` returns."""
+    rows = cur.execute(f"""
+        SELECT t.code AS tc, hash(x.value) AS v1, hash(x.value, 'sen') AS v2
+        FROM ({sql}) x JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
+    """).fetchnumpy()
+    flags = np.zeros(len(keys[0]), bool)
+    if len(rows["tc"]) == 0 or len(keys[0]) == 0:
+        return flags
+    mine = {(a, b, c) for a, b, c in zip(*(k.tolist() for k in keys), strict=True)}
+    wanted = {(a, b, c) for a, b, c in zip(rows["tc"].tolist(), rows["v1"].tolist(),
+                                           rows["v2"].tolist(), strict=True)} & mine
+    if wanted:
+        index = {key: i for i, key in enumerate(zip(*(k.tolist() for k in keys), strict=True))}
+        flags[[index[w] for w in wanted]] = True
+    return flags
+
+
+def _write_profiles(cur: Any, linked: Any, *, full: bool) -> None:
+    """Replace the affected records' rows in ``identity_profiles``."""
     cur.register("_id_linked", pa.table({
-        "code": np.arange(n_rec), "profile": linked.profile, "cluster": linked.cluster}))
-    cur.register("_id_shared_new", pa.table({"code": np.flatnonzero(linked.shared)}))
+        "code": np.arange(len(linked.profile)), "profile": linked.profile,
+        "cluster": linked.cluster}))
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_map AS
-        SELECT r.record, 'p_' || substr(md5(p.record), 1, 16) AS profile_id,
-               'c_' || substr(md5(c.record), 1, 16) AS cluster_id
+        WITH reps AS (
+            SELECT code, 'p_' || substr(md5(record), 1, 16) AS profile_id FROM _id_rec
+            WHERE code IN (SELECT profile FROM _id_linked)
+        )
+        SELECT r.record, p.profile_id, 'c_' || substr(c.profile_id, 3) AS cluster_id
         FROM _id_linked l JOIN _id_rec r ON r.code = l.code
-        JOIN _id_rec p ON p.code = l.profile JOIN _id_rec c ON c.code = l.cluster
+        JOIN reps p ON p.code = l.profile
+        JOIN (SELECT l2.code, p2.profile_id FROM _id_linked l2
+              JOIN reps p2 ON p2.code = l2.profile) c ON c.code = l.cluster
     """)
+    cur.unregister("_id_linked")
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_old AS
         SELECT record, profile_id FROM identity_profiles JOIN _id_rec USING (record)
     """)
     if full:
         cur.execute("DELETE FROM identity_profiles")
-        cur.execute("DELETE FROM identity_shared")
     else:
         cur.execute("DELETE FROM identity_profiles WHERE record IN (SELECT record FROM _id_rec)")
     cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map")
-    cur.execute("""
+
+
+def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
+    """Add the values found shared (a full run replaces the list)."""
+    if full:
+        cur.execute("DELETE FROM identity_shared")
+    cur.register("_id_shared_new", pa.table({"tc": keys[0], "v1": keys[1], "v2": keys[2]}))
+    cur.execute(f"""
         INSERT INTO identity_shared
-        SELECT i.id_type, i.value FROM _id_shared_new s JOIN _id_ident i ON i.code = s.code
+        SELECT DISTINCT o.id_type, o.value FROM identity_observations o
+        JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
+        JOIN _id_shared_new s ON s.tc = t.code AND s.v1 = hash(o.value)
+             AND s.v2 = hash(o.value, 'sen')
         WHERE NOT EXISTS (SELECT 1 FROM identity_shared x
-                          WHERE x.id_type = i.id_type AND x.value = i.value)
+                          WHERE x.id_type = o.id_type AND x.value = o.value)
     """)
-    cur.unregister("_id_linked")
     cur.unregister("_id_shared_new")
-    _log_changes(cur, stats, actor=actor, cause=cause)
 
 
 def _record_names(cur: Any, n_rec: int) -> tuple[np.ndarray, list[frozenset[str]]]:
@@ -393,7 +452,8 @@ def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | N
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_change AS
         SELECT m.record, m.profile_id AS new_p,
-               coalesce(o.profile_id, 'p_' || substr(md5(m.record), 1, 16)) AS old_p
+               CASE WHEN o.profile_id IS NULL THEN 'p_' || substr(md5(m.record), 1, 16)
+                    ELSE o.profile_id END AS old_p
         FROM _id_map m LEFT JOIN _id_old o USING (record)
     """)
     who = f"'{actor}'" if actor else "'sen'"
@@ -405,9 +465,8 @@ def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | N
             FROM _id_change GROUP BY new_p HAVING count(DISTINCT old_p) > 1
         ), links AS (
             SELECT c.new_p, x.id_type, x.value
-            FROM _id_obs x JOIN _id_rec r ON r.code = x.rec
-            JOIN _id_change c ON c.record = r.record
-            WHERE c.new_p IN (SELECT new_p FROM g)
+            FROM identity_observations x JOIN _id_change c ON c.record = x.record
+            WHERE x.value IS NOT NULL AND c.new_p IN (SELECT new_p FROM g)
               AND NOT EXISTS (SELECT 1 FROM identity_shared s
                               WHERE s.id_type = x.id_type AND s.value = x.value)
             GROUP BY ALL HAVING count(DISTINCT c.old_p) > 1
@@ -440,10 +499,16 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
         SELECT DISTINCT profile_id FROM _id_map
         UNION SELECT DISTINCT profile_id FROM _id_old
     """)
+    # Profiles are re-linked whole, so their members are exactly the mapped
+    # records; an integer code stands in for the id in the heavy grouping.
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _id_pc AS
+        SELECT profile_id, (row_number() OVER ())::INTEGER AS pcode
+        FROM (SELECT DISTINCT profile_id FROM _id_map)
+    """)
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_members AS
-        SELECT p.record, p.profile_id FROM identity_profiles p
-        WHERE p.profile_id IN (SELECT profile_id FROM _id_map)
+        SELECT m.record, c.pcode AS profile_id FROM _id_map m JOIN _id_pc c USING (profile_id)
     """)
     stats.profiles_touched = cur.execute("SELECT count(*) FROM _id_pids").fetchall()[0][0]
     gender = ("CASE WHEN lower(f.value) IN ('nữ', 'nu', 'female', 'f', 'woman') THEN 'female' "
@@ -474,14 +539,22 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
         o AS (
             SELECT m.profile_id,
                    bool_or(o.id_type IN {_IDENTIFYING} AND o.value IS NOT NULL) AS identified,
-                   list_sort(list(DISTINCT o.value) FILTER (WHERE o.id_type = 'user_id'))
-                       AS user_ids,
-                   list_sort(list(DISTINCT o.source)) AS sources,
                    min(o.first_seen) AS first_seen, max(o.last_seen) AS last_seen,
                    min(o.first_seen) FILTER (WHERE o.id_type = 'anonymous_id') AS anonymous_since,
                    min(o.first_seen) FILTER (WHERE o.id_type IN {_IDENTIFYING}
                                              AND o.value IS NOT NULL) AS identified_at
             FROM _id_members m JOIN identity_observations o USING (record)
+            GROUP BY m.profile_id
+        ),
+        u AS (
+            SELECT m.profile_id, list_sort(list(DISTINCT o.value)) AS user_ids
+            FROM _id_members m JOIN identity_observations o USING (record)
+            WHERE o.id_type = 'user_id' GROUP BY m.profile_id
+        ),
+        s AS (
+            SELECT m.profile_id, list_sort(list(DISTINCT o.source)) AS sources
+            FROM _id_members m
+            JOIN (SELECT DISTINCT record, source FROM identity_observations) o USING (record)
             GROUP BY m.profile_id
         ),
         d AS (
@@ -500,16 +573,18 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                    arg_min(record, (starts_with(record, 'a:'), record)) AS record
             FROM _id_members GROUP BY profile_id
         )
-        SELECT r.profile_id, r.record, g.name, nm.folded AS name_folded, g.gender,
+        SELECT pc.pid AS profile_id, r.record, g.name, nm.folded AS name_folded, g.gender,
                TRY_CAST(g.birth_date AS DATE) AS birth_date, g.province, g.address, g.store_code,
                g.phone, g.email, g.zalo_id, g.loyalty_card,
-               coalesce(o.identified, false) AS identified, r.records, o.user_ids, o.sources,
+               coalesce(o.identified, false) AS identified, r.records, u.user_ids, s.sources,
                o.first_seen, o.last_seen, o.anonymous_since, o.identified_at,
                coalesce(d.devices, 0) AS devices, coalesce(d.browsers, 0) AS browsers,
                coalesce(d.web_push, 0) AS web_push_tokens,
                coalesce(d.app_push, 0) AS app_push_tokens
         FROM r LEFT JOIN g USING (profile_id) LEFT JOIN o USING (profile_id)
+        LEFT JOIN u USING (profile_id) LEFT JOIN s USING (profile_id)
         LEFT JOIN d USING (profile_id)
+        JOIN (SELECT profile_id AS pid, pcode FROM _id_pc) pc ON pc.pcode = r.profile_id
         LEFT JOIN (SELECT name, any_value(folded) AS folded FROM identity_names
                    WHERE name IN (SELECT value FROM _id_choice WHERE field = 'name')
                    GROUP BY name) nm ON nm.name = g.name
