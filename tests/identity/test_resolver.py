@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sen.errors import NotFoundError
+from sen.errors import NotFoundError, ValidationError
 from sen.identity import decisions, profiles, resolver
 from sen.ingest.spec import validate_event
 from sen.ingest.writer import EventWriter
@@ -172,6 +172,8 @@ def test_unmerge_of_a_value_the_profile_does_not_hold_is_refused(engine):
                           actor="x")
     with pytest.raises(NotFoundError, match="not blocked"):
         decisions.restore(engine, "phone", "+84987654321", actor="x")
+    with pytest.raises(ValidationError, match="not an identifier type"):
+        decisions.unmerge(engine, profile_of(engine, "u:U1"), "fax", "123", actor="x")
 
 
 def test_a_person_links_two_records_and_can_undo_it(engine):
@@ -285,3 +287,29 @@ def test_updates_batch_by_batch_give_what_a_rebuild_gives(batches):
     finally:
         step.close()
         full.close()
+
+
+def test_the_timeline_pages_without_skipping_events_that_share_a_time(engine):
+    same = "2025-02-03T10:00:00Z"
+    commit(engine, [ev(f"t{i}", userId="U1", ts=same) for i in range(5)]
+           + [ev("msg", event="Message Sent", userId="U1", ts=same,
+                 properties={"channel": "zalo"})])
+    resolver.update(engine)
+    cur, pid = engine.cursor(), profile_of(engine, "u:U1")
+    seen, before, before_id = [], None, None
+    while page := profiles.events(cur, pid, limit=2, before=before, before_id=before_id):
+        seen += [e["message_id"] for e in page]
+        before, before_id = page[-1]["timestamp"], page[-1]["message_id"]
+    assert sorted(seen) == sorted(["msg", *(f"t{i}" for i in range(5))])
+    assert len(seen) == len(set(seen))
+    assert [e["message_id"] for e in profiles.events(cur, pid, names=["Message Sent"])] == ["msg"]
+
+
+def test_links_people_made_are_listed_on_both_profiles(engine):
+    commit(engine, lan_web())
+    commit(engine, [ev("z1", "identify", userId="Z9", traits={"name": "Lan"})], source="zalo")
+    resolver.update(engine)
+    decisions.link(engine, "u:U1", "u:Z9", actor="reviewer", note="same Zalo avatar")
+    links = profiles.person_links(engine.cursor(), profile_of(engine, "u:Z9"))
+    assert [(x["record_a"], x["record_b"], x["actor"]) for x in links] == [
+        ("u:U1", "u:Z9", "reviewer")]

@@ -29,7 +29,7 @@ def unmerge(engine: DuckDBEngine, profile_id: str, id_type: IdentifierType | str
     If other values still join the same records, the profile stays whole and
     the merge history names them, so the agent can unmerge those too.
     """
-    id_type = IdentifierType(id_type)
+    id_type = _id_type(id_type)
     cur = engine.cursor()
     carriers = [r[0] for r in cur.execute("""
         SELECT DISTINCT o.record FROM identity_observations o
@@ -49,7 +49,7 @@ def unmerge(engine: DuckDBEngine, profile_id: str, id_type: IdentifierType | str
 def restore(engine: DuckDBEngine, id_type: IdentifierType | str, value: str, *, actor: str,
             rules: MergeRules | None = None) -> resolver.RunStats:
     """Undo :func:`unmerge`: the value links again."""
-    id_type = IdentifierType(id_type)
+    id_type = _id_type(id_type)
     cur = engine.cursor()
     if not cur.execute("""SELECT 1 FROM identity_overrides WHERE kind = 'block' AND active
                           AND id_type = ? AND value = ?""", [str(id_type), value]).fetchall():
@@ -112,6 +112,15 @@ def unlink(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
 
     return resolver.relink(engine, [a, b], rules, actor=actor, cause=f"unlinked by {actor}",
                            before=record)
+
+
+def _id_type(value: IdentifierType | str) -> IdentifierType:
+    try:
+        return IdentifierType(value)
+    except ValueError:
+        known = ", ".join(t.value for t in IdentifierType)
+        raise ValidationError(f"{value!r} is not an identifier type; use one of: {known}.",
+                              field="id_type", rule="enum") from None
 
 
 def _carriers(cur: Any, id_type: IdentifierType, value: str) -> list[str]:

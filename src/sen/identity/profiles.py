@@ -160,29 +160,64 @@ def merge_history(cur: Any, profile_id: str) -> list[dict[str, Any]]:
     """, [profile_id, profile_id])
 
 
-def events(cur: Any, profile_id: str, *, limit: int = 100,
-           before: datetime | None = None) -> list[dict[str, Any]]:
-    """The profile's timeline, newest first, across every source."""
-    key = extract.record_key()
-    where = "AND e.timestamp < ?" if before else ""
-    params: list[Any] = [profile_id] + ([before] if before else [])
+def person_links(cur: Any, profile_id: str) -> list[dict[str, Any]]:
+    """Active links a person made between this profile's records and others."""
+    return _rows(cur, """
+        SELECT v.decided_at, v.record_a, v.record_b, v.actor, v.note
+        FROM identity_overrides v
+        WHERE v.kind = 'link' AND v.active AND (
+            v.record_a IN (SELECT record FROM identity_profiles WHERE profile_id = ?)
+            OR v.record_b IN (SELECT record FROM identity_profiles WHERE profile_id = ?))
+        ORDER BY v.decided_at DESC, v.record_a, v.record_b""", [profile_id, profile_id])
+
+
+def _belongs(cur: Any, profile_id: str) -> tuple[str, list[Any]]:
+    """A filter for rows (events, orders) of the profile's records, and its parameters.
+
+    Raw ids are compared first (cheap, and most rows fail it); only rows that
+    pass pay for the exact record key, whose cleaning runs a regular expression.
+    """
+    recs = records(cur, profile_id)
+    uids = [r[2:] for r in recs if r.startswith("u:")]
+    aids = [r[2:] for r in recs if r.startswith("a:")]
+    sql = (f"(list_contains(?, trim(user_id)) OR list_contains(?, trim(anonymous_id))) "
+           f"AND list_contains(?, {extract.record_key()})")
+    return sql, [uids, aids, recs]
+
+
+def events(cur: Any, profile_id: str, *, limit: int = 100, before: datetime | None = None,
+           before_id: str | None = None, names: list[str] | None = None
+           ) -> list[dict[str, Any]]:
+    """The profile's timeline, newest first, across every source.
+
+    Page with ``before`` (a timestamp) and ``before_id`` (the message id of the
+    last event shown), so events sharing a timestamp are never skipped.
+    ``names`` keeps only events of those names (``Message Sent``…).
+    """
+    belongs, params = _belongs(cur, profile_id)
+    where = [belongs]
+    if before is not None:
+        where.append("(e.timestamp, e.message_id) < (?, ?)" if before_id is not None
+                     else "e.timestamp < ?")
+        params += [before, before_id] if before_id is not None else [before]
+    if names:
+        where.append("list_contains(?, coalesce(e.event, e.name))")
+        params.append(list(names))
     return _rows(cur, f"""
         SELECT e.timestamp, e.type, coalesce(e.event, e.name) AS event, e.source, e.message_id,
                e.user_id, e.anonymous_id, CAST(e.properties AS VARCHAR) AS properties,
                CAST(e.traits AS VARCHAR) AS traits
-        FROM events e
-        WHERE {key} IN (SELECT record FROM identity_profiles WHERE profile_id = ?) {where}
-        ORDER BY e.timestamp DESC, e.message_id LIMIT {int(limit)}
+        FROM events e WHERE {" AND ".join(where)}
+        ORDER BY e.timestamp DESC, e.message_id DESC LIMIT {int(limit)}
     """, params)
 
 
 def orders(cur: Any, profile_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
     """The profile's orders in every channel, newest first."""
-    key = extract.record_key()
+    belongs, params = _belongs(cur, profile_id)
     return _rows(cur, f"""
         SELECT order_id, ordered_at, channel, source, store_code, status, total, item_count,
                coupon
-        FROM orders
-        WHERE {key} IN (SELECT record FROM identity_profiles WHERE profile_id = ?)
+        FROM orders WHERE {belongs}
         ORDER BY ordered_at DESC, order_id LIMIT {int(limit)}
-    """, [profile_id])
+    """, params)

@@ -29,8 +29,9 @@ T = TypeVar("T")
 # The identifier types one can look a customer up by, in the order the API lists them.
 LOOKUP_TYPES: tuple[str, ...] = ("phone", "email", "user_id", "anonymous_id", "zalo_id",
                                  "loyalty_card", "marketplace_buyer", "device_id")
-# Events of the messaging channels ("Message Sent", "Message Delivered", ...).
-MESSAGE_PREFIX = "Message "
+# Events the messaging channels write back to the log.
+MESSAGE_EVENTS = ("Message Sent", "Message Delivered", "Message Opened", "Message Clicked",
+                  "Message Failed", "Message Bounced", "Message Unsubscribed")
 TIMELINE_LIMIT = 100
 
 
@@ -94,6 +95,7 @@ class Customer360:
     person_links: list[dict[str, Any]]
     events: list[dict[str, Any]] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def profile_id(self) -> str:
@@ -117,28 +119,6 @@ class Customer360:
                              if i["status"] == "blocked")
         return [{"id_type": t, "value": v} for t, v in seen]
 
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        """The messaging channels' events among the timeline's."""
-        return [e for e in self.events if (e["event"] or "").startswith(MESSAGE_PREFIX)]
-
-
-def person_links(cur: Any, profile_id: str) -> list[dict[str, Any]]:
-    """Active links a person made between this profile's records and others.
-
-    Read here because :mod:`sen.identity.profiles` has no reader for overrides
-    yet; it belongs there, next to ``merge_history``.
-    """
-    result = cur.execute("""
-        SELECT v.decided_at, v.record_a, v.record_b, v.actor, v.note
-        FROM identity_overrides v
-        WHERE v.kind = 'link' AND v.active AND (
-            v.record_a IN (SELECT record FROM identity_profiles WHERE profile_id = ?)
-            OR v.record_b IN (SELECT record FROM identity_profiles WHERE profile_id = ?))
-        ORDER BY v.decided_at DESC, v.record_a, v.record_b""", [profile_id, profile_id])
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
 
 def customer_360(engine: DuckDBEngine, profile_id: str, *, with_activity: bool = False,
                  events_limit: int = TIMELINE_LIMIT,
@@ -153,11 +133,13 @@ def customer_360(engine: DuckDBEngine, profile_id: str, *, with_activity: bool =
             identifiers=profiles.identifiers(cur, current),
             field_history=profiles.field_history(cur, current),
             merge_history=profiles.merge_history(cur, current),
-            person_links=person_links(cur, current),
+            person_links=profiles.person_links(cur, current),
         )
         if with_activity:
             view.events = profiles.events(cur, current, limit=events_limit, before=before)
             view.orders = profiles.orders(cur, current)
+            view.messages = profiles.events(cur, current, limit=events_limit,
+                                            names=list(MESSAGE_EVENTS))
     return view
 
 
