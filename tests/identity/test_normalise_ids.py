@@ -112,6 +112,7 @@ def test_marketplace_buyer_builds_the_key_from_parts() -> None:
 
 def test_the_public_api() -> None:
     assert sorted(sen.identity.__all__) == [
+        "DuplicateSettings",
         "EmailReason",
         "EmailResult",
         "IdentifierType",
@@ -122,13 +123,17 @@ def test_the_public_api() -> None:
         "PhoneResult",
         "Rejected",
         "Resolution",
+        "Strategy",
+        "SurvivorshipRules",
         "fold_name",
+        "link",
         "normalise",
         "normalise_email",
         "normalise_name",
         "normalise_phone",
         "resolve",
         "resolve_incremental",
+        "score_duplicates",
     ]
     for name in sen.identity.__all__:
         assert getattr(sen.identity, name) is not None

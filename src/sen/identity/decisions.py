@@ -169,27 +169,39 @@ def score_candidates(engine: DuckDBEngine, settings: DuplicateSettings | None = 
         for a, b in auto:
             link(engine, a, b, actor="sen", note="probable duplicate above the automatic "
                  "threshold", rules=rules)
-    return len(pending(cur))
+    return waiting(cur)
+
+
+def waiting(cur: Any) -> int:
+    """How many candidate pairs wait for a person."""
+    return cur.execute(f"SELECT count(*) FROM ({_PENDING})").fetchall()[0][0]
+
+
+_PENDING = """
+    SELECT c.*, pa.profile_id AS pa, pb.profile_id AS pb
+    FROM identity_candidates c
+    JOIN identity_profiles pa ON pa.record = c.record_a
+    JOIN identity_profiles pb ON pb.record = c.record_b
+    WHERE pa.profile_id <> pb.profile_id AND NOT EXISTS (
+        SELECT 1 FROM identity_overrides v WHERE v.kind IN ('link', 'reject')
+        AND v.record_a = least(c.record_a, c.record_b)
+        AND v.record_b = greatest(c.record_a, c.record_b))
+"""
 
 
 def pending(cur: Any, limit: int = 500) -> list[dict[str, Any]]:
-    """Candidate pairs waiting for a person, most probable first."""
+    """Candidate pairs waiting for a person, most probable first, as their
+    profiles stand now (the golden records may have changed since scoring)."""
     result = cur.execute(f"""
-        SELECT c.profile_a, c.profile_b, c.record_a, c.record_b, c.probability, c.evidence,
-               a.name AS name_a, b.name AS name_b, a.phone AS phone_a, b.phone AS phone_b,
-               a.email AS email_a, b.email AS email_b,
+        SELECT q.pa AS profile_a, q.pb AS profile_b, q.record_a, q.record_b, q.probability,
+               q.evidence, a.name AS name_a, b.name AS name_b, a.phone AS phone_a,
+               b.phone AS phone_b, a.email AS email_a, b.email AS email_b,
                a.birth_date AS birth_date_a, b.birth_date AS birth_date_b,
                a.address AS address_a, b.address AS address_b
-        FROM identity_candidates c
-        JOIN identity_profiles pa ON pa.record = c.record_a
-        JOIN identity_profiles pb ON pb.record = c.record_b
-        JOIN profiles a ON a.profile_id = pa.profile_id
-        JOIN profiles b ON b.profile_id = pb.profile_id
-        WHERE pa.profile_id <> pb.profile_id AND NOT EXISTS (
-            SELECT 1 FROM identity_overrides v WHERE v.kind IN ('link', 'reject')
-            AND v.record_a = least(c.record_a, c.record_b)
-            AND v.record_b = greatest(c.record_a, c.record_b))
-        ORDER BY c.probability DESC, c.record_a, c.record_b LIMIT {int(limit)}
+        FROM ({_PENDING}) q
+        JOIN profiles a ON a.profile_id = q.pa
+        JOIN profiles b ON b.profile_id = q.pb
+        ORDER BY q.probability DESC, q.record_a, q.record_b LIMIT {int(limit)}
     """)
     names = [d[0] for d in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

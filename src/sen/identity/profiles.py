@@ -46,19 +46,26 @@ def lookup(cur: Any, id_type: IdentifierType | str, raw: str) -> list[dict[str, 
     """Profiles holding an identifier, as typed by a person (``0912 345 678``).
 
     A shared value (a family's phone) returns every profile that carries it.
+    Three point reads: the value alone (so the store's index on it serves the
+    read), its records' profiles, and their golden records.
     """
     value = normalised_value(id_type, raw)
     if value is None:
         return []
-    cols = ", ".join(f"p.{c}" for c in _SUMMARY)
+    id_type = str(IdentifierType(id_type))
+    carriers = sorted({r for r, t in cur.execute(
+        "SELECT record, id_type FROM identity_observations WHERE value = ?", [value]
+    ).fetchall() if t == id_type})
+    if not carriers:
+        return []
+    pids = [r[0] for r in cur.execute(
+        "SELECT DISTINCT profile_id FROM identity_profiles WHERE list_contains(?, record)",
+        [carriers]).fetchall()]
+    cols = ", ".join(_SUMMARY)
     return _rows(cur, f"""
-        SELECT {cols} FROM profiles p
-        WHERE p.profile_id IN (
-            SELECT i.profile_id FROM identity_profiles i
-            WHERE i.record IN (SELECT o.record FROM identity_observations o
-                               WHERE o.id_type = ? AND o.value = ?))
-        ORDER BY p.last_seen DESC NULLS LAST, p.profile_id
-    """, [str(IdentifierType(id_type)), value])
+        SELECT {cols} FROM profiles WHERE list_contains(?, profile_id)
+        ORDER BY last_seen DESC NULLS LAST, profile_id
+    """, [pids])
 
 
 def search(cur: Any, query: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -124,7 +131,8 @@ def identifiers(cur: Any, profile_id: str) -> list[dict[str, Any]]:
     rejected by the normaliser (``rejected``, with the reason).
     """
     return _rows(cur, """
-        SELECT o.id_type, o.value, o.raw, o.record, o.source, o.first_seen, o.last_seen, o.n,
+        SELECT o.id_type, o.value, o.raw, o.record, o.source, min(o.first_seen) AS first_seen,
+               max(o.last_seen) AS last_seen, sum(o.n)::BIGINT AS n,
                CASE WHEN o.value IS NULL THEN 'rejected'
                     WHEN EXISTS (SELECT 1 FROM identity_overrides v WHERE v.kind = 'block'
                                  AND v.active AND v.id_type = o.id_type AND v.value = o.value)
@@ -136,6 +144,7 @@ def identifiers(cur: Any, profile_id: str) -> list[dict[str, Any]]:
         FROM identity_observations o JOIN identity_profiles p USING (record)
         LEFT JOIN identity_normal n ON n.id_type = o.id_type AND n.raw = o.raw
         WHERE p.profile_id = ?
+        GROUP BY ALL
         ORDER BY o.id_type, o.value NULLS LAST, o.raw, o.record, o.source
     """, [profile_id])
 
@@ -144,10 +153,12 @@ def field_history(cur: Any, profile_id: str) -> list[dict[str, Any]]:
     """Every value every field ever had on the profile's records: nothing a merge
     chose against is lost."""
     return _rows(cur, """
-        SELECT f.field, f.value, f.record, f.source, f.first_seen, f.last_seen, f.n
+        SELECT f.field, f.value, f.record, f.source, min(f.first_seen) AS first_seen,
+               max(f.last_seen) AS last_seen, sum(f.n)::BIGINT AS n
         FROM identity_fields f JOIN identity_profiles p USING (record)
         WHERE p.profile_id = ?
-        ORDER BY f.field, f.last_seen DESC, f.value, f.record, f.source
+        GROUP BY ALL
+        ORDER BY f.field, last_seen DESC, f.value, f.record, f.source
     """, [profile_id])
 
 

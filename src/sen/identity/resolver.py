@@ -33,6 +33,7 @@ from sen.identity.rules import MergeRules
 from sen.store.analytics import DuckDBEngine
 
 _WATERMARK = "identity_rowid"
+VALUE_INDEX = "identity_observations_value"
 _OPAQUE = ("user_id", "anonymous_id")
 _IDENTIFYING = ("user_id", "phone", "email", "zalo_id", "loyalty_card", "marketplace_buyer")
 _TYPE_CODES = ", ".join(f"('{t}', {i})" for i, t in enumerate(TYPES))
@@ -208,7 +209,13 @@ def _normalise(cur: Any) -> None:
 
 
 def _store_evidence(cur: Any, *, full: bool) -> None:
-    """Merge the staged evidence into the identity tables (counts add up)."""
+    """Append the staged evidence to the identity tables.
+
+    The tables are append-only between full rebuilds: a run adds its own
+    aggregated rows, and readers aggregate again (sum of counts, widest span),
+    so an update never rewrites the million rows already there. A full
+    rebuild writes them afresh, compacted, with the look-up index rebuilt.
+    """
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_new_obs AS
         SELECT r.record, r.id_type, r.raw,
@@ -217,36 +224,18 @@ def _store_evidence(cur: Any, *, full: bool) -> None:
         FROM _id_raw r LEFT JOIN identity_normal n
           ON r.id_type NOT IN {_OPAQUE} AND n.id_type = r.id_type AND n.raw = r.raw
     """)
-    if not full:
-        _seeds(cur)
-    for table, staged, key in (
-        ("identity_observations", "_id_new_obs", ("record", "id_type", "raw", "source")),
-        ("identity_fields", "_id_fields", ("record", "field", "value", "source")),
-    ):
-        if full:
-            cur.execute(f"DELETE FROM {table}")
-        else:
-            on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in key)
-            cur.execute(f"""
-                UPDATE {table} t SET first_seen = least(t.first_seen, s.first_seen),
-                    last_seen = greatest(t.last_seen, s.last_seen), n = t.n + s.n
-                FROM {staged} s WHERE {on}""")
-            cur.execute(f"DELETE FROM {staged} s WHERE EXISTS "
-                        f"(SELECT 1 FROM {table} t WHERE {on})")
-        cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {staged}")
     if full:
-        cur.execute("DELETE FROM identity_devices")
+        cur.execute(f"DROP INDEX IF EXISTS {VALUE_INDEX}")
+        for table in ("identity_observations", "identity_fields", "identity_devices"):
+            cur.execute(f"DELETE FROM {table}")
     else:
-        cur.execute("""
-            UPDATE identity_devices t SET
-                push_token = CASE WHEN s.last_seen >= t.last_seen
-                             THEN coalesce(s.push_token, t.push_token) ELSE t.push_token END,
-                device_type = coalesce(t.device_type, s.device_type),
-                last_seen = greatest(t.last_seen, s.last_seen)
-            FROM _id_dev s WHERE t.record = s.record AND t.device_id = s.device_id""")
-        cur.execute("DELETE FROM _id_dev s WHERE EXISTS (SELECT 1 FROM identity_devices t "
-                    "WHERE t.record = s.record AND t.device_id = s.device_id)")
+        _seeds(cur)
+    order = " ORDER BY value" if full else ""
+    cur.execute(f"INSERT INTO identity_observations BY NAME SELECT * FROM _id_new_obs{order}")
+    cur.execute("INSERT INTO identity_fields BY NAME SELECT * FROM _id_fields")
     cur.execute("INSERT INTO identity_devices BY NAME SELECT * FROM _id_dev")
+    if full:
+        cur.execute(f"CREATE INDEX IF NOT EXISTS {VALUE_INDEX} ON identity_observations (value)")
 
 
 # -- which records to re-link -------------------------------------------------------------
@@ -398,7 +387,8 @@ def _write_profiles(cur: Any, linked: Any, *, full: bool) -> None:
         cur.execute("DELETE FROM identity_profiles")
     else:
         cur.execute("DELETE FROM identity_profiles WHERE record IN (SELECT record FROM _id_rec)")
-    cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map")
+    cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map "
+                "ORDER BY record")
 
 
 def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
@@ -565,7 +555,12 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                                                         OR d.device_type IS NULL) AS web_push,
                    count(DISTINCT d.push_token) FILTER (WHERE d.device_type IN
                                                         ('ios', 'android')) AS app_push
-            FROM _id_members m JOIN identity_devices d USING (record)
+            FROM _id_members m JOIN (
+                SELECT record, device_id, any_value(device_type) AS device_type,
+                       arg_max(push_token, last_seen) FILTER (WHERE push_token IS NOT NULL)
+                           AS push_token
+                FROM identity_devices WHERE record IN (SELECT record FROM _id_members)
+                GROUP BY record, device_id) d USING (record)
             GROUP BY m.profile_id
         ),
         r AS (

@@ -145,6 +145,10 @@ DDL: tuple[str, ...] = (
         value VARCHAR, source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT
     )
     """,
+    # Look-up by value (a hotline agent typing a phone) is a point read.
+    """
+    CREATE INDEX IF NOT EXISTS identity_observations_value ON identity_observations (value)
+    """,
     """
     CREATE TABLE IF NOT EXISTS identity_fields (
         record VARCHAR NOT NULL, field VARCHAR NOT NULL, value VARCHAR NOT NULL,
