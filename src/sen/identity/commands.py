@@ -16,6 +16,7 @@ from rich.table import Table
 
 from sen.config import get_settings
 from sen.identity import decisions, profiles, resolver
+from sen.identity.config import load_file
 from sen.identity.ids import IdentifierType
 
 identity_app = typer.Typer(help="Identity resolution: profiles, merges, probable duplicates.",
@@ -52,14 +53,20 @@ def update_command(data_dir: DataDir = None) -> None:
 
 
 @identity_app.command("rebuild")
-def rebuild_command(data_dir: DataDir = None) -> None:
-    """Recompute every profile from the whole event log (after changing merge rules).
+def rebuild_command(
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="YAML of merge rules, survivorship and duplicate settings "
+        "(docs/identity.md); kept for later updates. Default: the settings in use.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Recompute every profile from the whole event log (after changing the settings).
 
     People's decisions (unmerges, approved duplicates) are kept and applied.
     """
+    settings = load_file(config) if config else None
     engine = _engine(data_dir)
     try:
-        print_stats(resolver.rebuild(engine), "Identity rebuilt")
+        print_stats(resolver.rebuild(engine, settings), "Identity rebuilt")
     finally:
         engine.close()
 

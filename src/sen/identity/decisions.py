@@ -14,16 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from sen.errors import NotFoundError, ValidationError
+from sen.identity import config as identity_config
 from sen.identity import resolver
 from sen.identity.duplicates import DuplicateSettings, score_duplicates
 from sen.identity.ids import IdentifierType
-from sen.identity.rules import MergeRules
 from sen.store.analytics import DuckDBEngine
 
 
 def unmerge(engine: DuckDBEngine, profile_id: str, id_type: IdentifierType | str, value: str,
-            *, actor: str, note: str | None = None,
-            rules: MergeRules | None = None) -> resolver.RunStats:
+            *, actor: str, note: str | None = None) -> resolver.RunStats:
     """Split a profile where ``value`` joined it: the value links nobody from now on.
 
     If other values still join the same records, the profile stays whole and
@@ -40,14 +39,14 @@ def unmerge(engine: DuckDBEngine, profile_id: str, id_type: IdentifierType | str
         raise NotFoundError(f"Profile {profile_id!r} has no {id_type} {value!r}.",
                             hint="Pick a value from the profile's merge history.")
     return resolver.relink(
-        engine, _carriers(cur, id_type, value), rules, actor=actor,
+        engine, _carriers(cur, id_type, value), actor=actor,
         cause=f"unmerged {id_type} {value}",
         before=lambda c: _append(c, "block", id_type=str(id_type), value=value, actor=actor,
                                  note=note))
 
 
-def restore(engine: DuckDBEngine, id_type: IdentifierType | str, value: str, *, actor: str,
-            rules: MergeRules | None = None) -> resolver.RunStats:
+def restore(engine: DuckDBEngine, id_type: IdentifierType | str, value: str, *,
+            actor: str) -> resolver.RunStats:
     """Undo :func:`unmerge`: the value links again."""
     id_type = _id_type(id_type)
     cur = engine.cursor()
@@ -61,12 +60,12 @@ def restore(engine: DuckDBEngine, id_type: IdentifierType | str, value: str, *, 
                   [str(id_type), value])
         _append(c, "unblock", id_type=str(id_type), value=value, actor=actor, active=False)
 
-    return resolver.relink(engine, _carriers(cur, id_type, value), rules, actor=actor,
+    return resolver.relink(engine, _carriers(cur, id_type, value), actor=actor,
                            cause=f"restored {id_type} {value}", before=record)
 
 
 def link(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
-         note: str | None = None, rules: MergeRules | None = None) -> resolver.RunStats:
+         note: str | None = None) -> resolver.RunStats:
     """Join two records (and so their profiles): a person says they are one customer."""
     if record_a == record_b:
         raise ValidationError("A record cannot be linked to itself.")
@@ -79,12 +78,12 @@ def link(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
             raise NotFoundError(f"There is no record {record!r}.")
     a, b = sorted((record_a, record_b))
     return resolver.relink(
-        engine, [a, b], rules, actor=actor, cause=f"linked by {actor}",
+        engine, [a, b], actor=actor, cause=f"linked by {actor}",
         before=lambda c: _append(c, "link", record_a=a, record_b=b, actor=actor, note=note))
 
 
 def link_many(engine: DuckDBEngine, pairs: list[tuple[str, str]], *, actor: str,
-              note: str | None = None, rules: MergeRules | None = None) -> resolver.RunStats:
+              note: str | None = None) -> resolver.RunStats:
     """Join many pairs of records in one re-link (a reviewer approving a page at once)."""
     ordered = sorted({tuple(sorted(p)) for p in pairs if p[0] != p[1]})
 
@@ -92,12 +91,11 @@ def link_many(engine: DuckDBEngine, pairs: list[tuple[str, str]], *, actor: str,
         for a, b in ordered:
             _append(c, "link", record_a=a, record_b=b, actor=actor, note=note)
 
-    return resolver.relink(engine, sorted({r for p in ordered for r in p}), rules, actor=actor,
+    return resolver.relink(engine, sorted({r for p in ordered for r in p}), actor=actor,
                            cause=f"linked by {actor}", before=record)
 
 
-def unlink(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
-           rules: MergeRules | None = None) -> resolver.RunStats:
+def unlink(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str) -> resolver.RunStats:
     """Undo :func:`link`."""
     a, b = sorted((record_a, record_b))
     if not engine.cursor().execute("""SELECT 1 FROM identity_overrides WHERE kind = 'link'
@@ -110,7 +108,7 @@ def unlink(engine: DuckDBEngine, record_a: str, record_b: str, *, actor: str,
                      WHERE kind = 'link' AND active AND record_a = ? AND record_b = ?""", [a, b])
         _append(c, "unlink", record_a=a, record_b=b, actor=actor, active=False)
 
-    return resolver.relink(engine, [a, b], rules, actor=actor, cause=f"unlinked by {actor}",
+    return resolver.relink(engine, [a, b], actor=actor, cause=f"unlinked by {actor}",
                            before=record)
 
 
@@ -140,16 +138,15 @@ def _append(cur: Any, kind: str, *, actor: str, id_type: str | None = None,
 
 # -- the review queue ---------------------------------------------------------------------
 
-def score_candidates(engine: DuckDBEngine, settings: DuplicateSettings | None = None,
-                     rules: MergeRules | None = None) -> int:
+def score_candidates(engine: DuckDBEngine, settings: DuplicateSettings | None = None) -> int:
     """Score probable duplicates among the golden records and refill the queue.
 
     Pairs a person already decided stay decided. Above the configured
     automatic threshold, pairs are linked at once (actor ``sen``); the rest
     wait for review. Returns the number of pairs waiting.
     """
-    settings = settings or DuplicateSettings()
     cur = engine.cursor()
+    settings = settings or identity_config.stored(cur).duplicates
     pairs = score_duplicates(cur, table="profiles", settings=settings)
     cur.register("_dup_pairs", pairs)
     cur.execute("DELETE FROM identity_candidates")
@@ -168,7 +165,7 @@ def score_candidates(engine: DuckDBEngine, settings: DuplicateSettings | None = 
             [settings.auto_merge_threshold]).fetchall()
         for a, b in auto:
             link(engine, a, b, actor="sen", note="probable duplicate above the automatic "
-                 "threshold", rules=rules)
+                 "threshold")
     return waiting(cur)
 
 
@@ -207,12 +204,11 @@ def pending(cur: Any, limit: int = 500) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def decide(engine: DuckDBEngine, record_a: str, record_b: str, *, approve: bool, actor: str,
-           rules: MergeRules | None = None) -> resolver.RunStats | None:
+def decide(engine: DuckDBEngine, record_a: str, record_b: str, *, approve: bool,
+           actor: str) -> resolver.RunStats | None:
     """A reviewer's answer: approve links the pair, reject keeps it off the queue."""
     if approve:
-        return link(engine, record_a, record_b, actor=actor, note="approved duplicate",
-                    rules=rules)
+        return link(engine, record_a, record_b, actor=actor, note="approved duplicate")
     a, b = sorted((record_a, record_b))
     _append(engine.cursor(), "reject", record_a=a, record_b=b, actor=actor,
             note="not the same customer")

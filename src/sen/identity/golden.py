@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Strategy(StrEnum):
@@ -55,6 +55,16 @@ class SurvivorshipRules(BaseModel):
     fields: dict[str, Strategy] = Field(default_factory=lambda: dict(_DEFAULTS))
     source_priority: tuple[str, ...] = ("app", "web", "pos", "zalo", "marketplace")
     """Sources from most to least trusted; unlisted sources come after them."""
+
+    @field_validator("fields")
+    @classmethod
+    def _over_defaults(cls, fields: dict[str, Strategy]) -> dict[str, Strategy]:
+        """Fields not named keep Sen's default strategy; unknown fields are refused."""
+        unknown = set(fields) - set(GOLDEN_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}; the golden record has "
+                             f"{', '.join(GOLDEN_FIELDS)}")
+        return {**_DEFAULTS, **fields}
 
     def strategy(self, field: str) -> Strategy:
         return self.fields.get(field, Strategy.MOST_RECENT)

@@ -14,7 +14,6 @@ import threading
 from typing import Any
 
 from sen.identity import resolver
-from sen.identity.rules import MergeRules
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +21,8 @@ log = logging.getLogger(__name__)
 class IdentityUpdater:
     """A thread that asks the writer to run an identity update every ``interval_s``."""
 
-    def __init__(self, writer: Any, engine: Any, interval_s: float,
-                 rules: MergeRules | None = None) -> None:
+    def __init__(self, writer: Any, engine: Any, interval_s: float) -> None:
         self.writer, self.engine, self.interval_s = writer, engine, interval_s
-        self.rules = rules or MergeRules()
         self.last: resolver.RunStats | None = None
         self.failures = 0
         self._stop = threading.Event()
@@ -44,7 +41,7 @@ class IdentityUpdater:
 
     def run_now(self) -> resolver.RunStats:
         """One update, on the writer thread; returns what it did."""
-        stats = self.writer.run_exclusive(lambda: resolver.update(self.engine, self.rules))
+        stats = self.writer.run_exclusive(lambda: resolver.update(self.engine))
         self.last = stats
         return stats
 

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from sen.identity import config as identity_config
 from sen.identity import extract, sql_normalise
+from sen.identity.config import IdentityConfig
 from sen.identity.golden import GOLDEN_FIELDS, SurvivorshipRules, choice_sql
 from sen.identity.graph import TYPES, link
 from sen.identity.ids import IdentifierType, Normalised, normalise
@@ -53,27 +55,24 @@ class RunStats:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def rebuild(engine: DuckDBEngine, rules: MergeRules | None = None,
-            survivorship: SurvivorshipRules | None = None, *,
+def rebuild(engine: DuckDBEngine, config: IdentityConfig | None = None, *,
             reread_log: bool = True) -> RunStats:
-    """Recompute every profile (after a change of merge or survivorship rules).
+    """Recompute every profile, by ``config`` (stored for later updates) or by the
+    settings the store already holds.
 
     With ``reread_log`` the evidence is read again from the whole event log
     (needed after a normaliser changed); without it, profiles are re-linked
     and golden records rebuilt from the evidence tables ``update`` keeps.
     """
-    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=True,
-                reread_log=reread_log)
+    return _run(engine, config, full=True, reread_log=reread_log)
 
 
-def update(engine: DuckDBEngine, rules: MergeRules | None = None,
-           survivorship: SurvivorshipRules | None = None) -> RunStats:
-    """Fold the events added since the last run into identity."""
-    return _run(engine, rules or MergeRules(), survivorship or SurvivorshipRules(), full=False)
+def update(engine: DuckDBEngine) -> RunStats:
+    """Fold the events added since the last run into identity, by the stored settings."""
+    return _run(engine, None, full=False)
 
 
-def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = None,
-           survivorship: SurvivorshipRules | None = None, *, actor: str | None = None,
+def relink(engine: DuckDBEngine, records: list[str], *, actor: str | None = None,
            cause: str | None = None, before: Callable[[Any], None] | None = None) -> RunStats:
     """Re-link the clusters of ``records``, after ``before`` (run in the same
     transaction) recorded the decision that changes them."""
@@ -81,6 +80,7 @@ def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = 
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
+        config = identity_config.stored(cur)
         if before is not None:
             before(cur)
         cur.register("_id_seed_in", pa.table({"record": pa.array(records, pa.string())}))
@@ -88,8 +88,8 @@ def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = 
                     "FROM _id_seed_in")
         cur.unregister("_id_seed_in")
         _affected_clusters(cur)
-        _link_affected(cur, rules or MergeRules(), stats, full=False, actor=actor, cause=cause)
-        _golden(cur, survivorship or SurvivorshipRules(), stats)
+        _link_affected(cur, config.merge_rules, stats, full=False, actor=actor, cause=cause)
+        _golden(cur, config.survivorship, stats)
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
@@ -97,12 +97,17 @@ def relink(engine: DuckDBEngine, records: list[str], rules: MergeRules | None = 
     return stats
 
 
-def _run(engine: DuckDBEngine, rules: MergeRules, surv: SurvivorshipRules, *, full: bool,
+def _run(engine: DuckDBEngine, config: IdentityConfig | None, *, full: bool,
          reread_log: bool = True) -> RunStats:
     stats = RunStats()
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
+        if config is None:
+            config = identity_config.stored(cur)
+        else:
+            identity_config.store(cur, config)
+        rules, surv = config.merge_rules, config.survivorship
         if full and not reread_log:
             _timed(stats, "link", lambda: _relink_everything(cur, rules, stats))
             _timed(stats, "golden", lambda: _golden(cur, surv, stats))
