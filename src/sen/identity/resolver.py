@@ -300,16 +300,16 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
     coded densely in numpy. Records are ranked identified-first, then by
     hash; the first-ranked record names the profile.
     """
-    scope = "" if full else "AND o.record IN (SELECT record FROM _id_affected)"
+    _scope_evidence(cur, full=full)
     obs = cur.execute(f"""
         SELECT dense_rank() OVER (ORDER BY anon, r1, r2) - 1 AS rec,
                dense_rank() OVER (ORDER BY tc, v1, v2) - 1 AS ident, tc, r1, r2, v1, v2
         FROM (SELECT hash(o.record) AS r1, hash(o.record, 'sen') AS r2,
                      starts_with(o.record, 'a:') AS anon, t.code AS tc,
                      hash(o.value) AS v1, hash(o.value, 'sen') AS v2
-              FROM identity_observations o
+              FROM _id_aobs o
               JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
-              WHERE o.value IS NOT NULL {scope})
+              WHERE o.value IS NOT NULL)
     """).fetchnumpy()
     rec, ident = obs["rec"].astype(np.int64), obs["ident"].astype(np.int64)
     rec_rows, ident_rows = _one_row_per_code(rec), _one_row_per_code(ident)
@@ -339,6 +339,25 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
     _write_profiles(cur, linked, full=full)
     _write_shared(cur, [k[linked.shared] for k in ident_keys], full=full)
     _log_changes(cur, stats, actor=actor, cause=cause)
+
+
+def _scope_evidence(cur: Any, *, full: bool) -> None:
+    """``_id_aobs``, ``_id_afields``, ``_id_adev``: the evidence of the affected records.
+
+    An update reads each big table once here, and linking, the log and the
+    golden records read these small copies; a full run reads the tables.
+    """
+    for alias, table in (("_id_aobs", "identity_observations"), ("_id_afields", "identity_fields"),
+                         ("_id_adev", "identity_devices")):
+        if cur.execute("SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = ?",
+                       [alias]).fetchall():
+            cur.execute(f"DROP VIEW {alias}")
+        cur.execute(f"DROP TABLE IF EXISTS {alias}")
+        if full:
+            cur.execute(f"CREATE TEMP VIEW {alias} AS SELECT * FROM {table}")
+        else:
+            cur.execute(f"CREATE TEMP TABLE {alias} AS SELECT * FROM {table} "
+                        "WHERE record IN (SELECT record FROM _id_affected)")
 
 
 def _one_row_per_code(codes: np.ndarray) -> np.ndarray:
@@ -403,7 +422,7 @@ def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
     cur.register("_id_shared_new", pa.table({"tc": keys[0], "v1": keys[1], "v2": keys[2]}))
     cur.execute(f"""
         INSERT INTO identity_shared
-        SELECT DISTINCT o.id_type, o.value FROM identity_observations o
+        SELECT DISTINCT o.id_type, o.value FROM _id_aobs o
         JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
         JOIN _id_shared_new s ON s.tc = t.code AND s.v1 = hash(o.value)
              AND s.v2 = hash(o.value, 'sen')
@@ -418,7 +437,7 @@ def _record_names(cur: Any, n_rec: int) -> tuple[np.ndarray, list[frozenset[str]
     rows = cur.execute("""
         WITH nm AS (
             SELECT r.code, arg_max(n.folded, (f.n, f.last_seen, n.folded)) AS folded
-            FROM _id_rec r JOIN identity_fields f USING (record)
+            FROM _id_rec r JOIN _id_afields f USING (record)
             JOIN identity_names n ON n.raw = f.value
             WHERE f.field = 'name' AND n.folded IS NOT NULL AND n.folded <> ''
             GROUP BY r.code
@@ -460,7 +479,7 @@ def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | N
             FROM _id_change GROUP BY new_p HAVING count(DISTINCT old_p) > 1
         ), links AS (
             SELECT c.new_p, x.id_type, x.value
-            FROM identity_observations x JOIN _id_change c ON c.record = x.record
+            FROM _id_aobs x JOIN _id_change c ON c.record = x.record
             WHERE x.value IS NOT NULL AND c.new_p IN (SELECT new_p FROM g)
               AND NOT EXISTS (SELECT 1 FROM identity_shared s
                               WHERE s.id_type = x.id_type AND s.value = x.value)
@@ -516,12 +535,12 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                CASE f.field WHEN 'name' THEN nm.name WHEN 'gender' THEN {gender}
                             WHEN 'birth_date' THEN {birth} ELSE f.value END AS value,
                f.source, f.first_seen, f.last_seen, f.n
-        FROM identity_fields f JOIN _id_members m USING (record)
+        FROM _id_afields f JOIN _id_members m USING (record)
         LEFT JOIN identity_names nm ON f.field = 'name' AND nm.raw = f.value
         WHERE f.field IN {tuple(GOLDEN_FIELDS)}
         UNION ALL
         SELECT m.profile_id, o.id_type, o.value, o.source, o.first_seen, o.last_seen, o.n
-        FROM identity_observations o JOIN _id_members m USING (record)
+        FROM _id_aobs o JOIN _id_members m USING (record)
         WHERE o.id_type IN ('phone', 'email', 'zalo_id', 'loyalty_card') AND o.value IS NOT NULL
     """)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_choice AS "
@@ -538,18 +557,18 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                    min(o.first_seen) FILTER (WHERE o.id_type = 'anonymous_id') AS anonymous_since,
                    min(o.first_seen) FILTER (WHERE o.id_type IN {_IDENTIFYING}
                                              AND o.value IS NOT NULL) AS identified_at
-            FROM _id_members m JOIN identity_observations o USING (record)
+            FROM _id_members m JOIN _id_aobs o USING (record)
             GROUP BY m.profile_id
         ),
         u AS (
             SELECT m.profile_id, list_sort(list(DISTINCT o.value)) AS user_ids
-            FROM _id_members m JOIN identity_observations o USING (record)
+            FROM _id_members m JOIN _id_aobs o USING (record)
             WHERE o.id_type = 'user_id' GROUP BY m.profile_id
         ),
         s AS (
             SELECT m.profile_id, list_sort(list(DISTINCT o.source)) AS sources
             FROM _id_members m
-            JOIN (SELECT DISTINCT record, source FROM identity_observations) o USING (record)
+            JOIN (SELECT DISTINCT record, source FROM _id_aobs) o USING (record)
             GROUP BY m.profile_id
         ),
         d AS (
@@ -564,7 +583,7 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                 SELECT record, device_id, any_value(device_type) AS device_type,
                        arg_max(push_token, last_seen) FILTER (WHERE push_token IS NOT NULL)
                            AS push_token
-                FROM identity_devices WHERE record IN (SELECT record FROM _id_members)
+                FROM _id_adev WHERE record IN (SELECT record FROM _id_members)
                 GROUP BY record, device_id) d USING (record)
             GROUP BY m.profile_id
         ),
