@@ -23,6 +23,7 @@ PROFILE_COLUMNS = (
     "sources", "first_seen", "last_seen", "anonymous_since", "identified_at", "devices",
     "browsers", "web_push_tokens", "app_push_tokens",
 )
+_POINT_READS = 20
 _SUMMARY = ("profile_id", "name", "phone", "email", "province", "identified", "records",
             "last_seen")
 
@@ -46,8 +47,10 @@ def lookup(cur: Any, id_type: IdentifierType | str, raw: str) -> list[dict[str, 
     """Profiles holding an identifier, as typed by a person (``0912 345 678``).
 
     A shared value (a family's phone) returns every profile that carries it.
-    Three point reads: the value alone (so the store's index on it serves the
-    read), its records' profiles, and their golden records.
+    Point reads on the store's indexes: the value (alone, so its index serves
+    the read), each carrier record's profile, each profile's golden record.
+    Beyond a handful of carriers (a shop's phone typed for a thousand
+    customers) one scan is cheaper than many reads.
     """
     value = normalised_value(id_type, raw)
     if value is None:
@@ -58,14 +61,19 @@ def lookup(cur: Any, id_type: IdentifierType | str, raw: str) -> list[dict[str, 
     ).fetchall() if t == id_type})
     if not carriers:
         return []
-    pids = [r[0] for r in cur.execute(
-        "SELECT DISTINCT profile_id FROM identity_profiles WHERE list_contains(?, record)",
-        [carriers]).fetchall()]
     cols = ", ".join(_SUMMARY)
-    return _rows(cur, f"""
-        SELECT {cols} FROM profiles WHERE list_contains(?, profile_id)
-        ORDER BY last_seen DESC NULLS LAST, profile_id
-    """, [pids])
+    if len(carriers) > _POINT_READS:  # a shared value: one scan beats many reads
+        return _rows(cur, f"""
+            SELECT {cols} FROM profiles WHERE profile_id IN (
+                SELECT profile_id FROM identity_profiles WHERE list_contains(?, record))
+            ORDER BY last_seen DESC NULLS LAST, profile_id""", [carriers])
+    pids = sorted({r[0] for record in carriers for r in cur.execute(
+        "SELECT profile_id FROM identity_profiles WHERE record = ?", [record]).fetchall()})
+    found = [row for pid in pids
+             for row in _rows(cur, f"SELECT {cols} FROM profiles WHERE profile_id = ?", [pid])]
+    return sorted(found, key=lambda p: (p["last_seen"] is None,
+                                        -(p["last_seen"].timestamp() if p["last_seen"] else 0),
+                                        p["profile_id"]))
 
 
 def search(cur: Any, query: str, limit: int = 50) -> list[dict[str, Any]]:

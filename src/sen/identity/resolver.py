@@ -35,7 +35,11 @@ from sen.identity.rules import MergeRules
 from sen.store.analytics import DuckDBEngine
 
 _WATERMARK = "identity_rowid"
+# Point reads for look-ups; a full run drops and rebuilds them (faster than
+# maintaining them through a million deletes and inserts).
 VALUE_INDEX = "identity_observations_value"
+RECORD_INDEX = ("identity_profiles_record", "identity_profiles", "record")
+PROFILE_INDEX = ("profiles_profile_id", "profiles", "profile_id")
 _OPAQUE = ("user_id", "anonymous_id")
 _IDENTIFYING = ("user_id", "phone", "email", "zalo_id", "loyalty_card", "marketplace_buyer")
 _TYPE_CODES = ", ".join(f"('{t}', {i})" for i, t in enumerate(TYPES))
@@ -110,7 +114,7 @@ def _run(engine: DuckDBEngine, config: IdentityConfig | None, *, full: bool,
         rules, surv = config.merge_rules, config.survivorship
         if full and not reread_log:
             _timed(stats, "link", lambda: _relink_everything(cur, rules, stats))
-            _timed(stats, "golden", lambda: _golden(cur, surv, stats))
+            _timed(stats, "golden", lambda: _golden(cur, surv, stats, full=True))
             cur.execute("COMMIT")
             return stats
         _timed(stats, "extract", lambda: _extract(cur, stats, full=full))
@@ -122,7 +126,7 @@ def _run(engine: DuckDBEngine, config: IdentityConfig | None, *, full: bool,
             else:
                 _timed(stats, "affected", lambda: _affected(cur))
                 _timed(stats, "link", lambda: _link_affected(cur, rules, stats, full=False))
-            _timed(stats, "golden", lambda: _golden(cur, surv, stats))
+            _timed(stats, "golden", lambda: _golden(cur, surv, stats, full=full))
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
@@ -408,11 +412,23 @@ def _write_profiles(cur: Any, linked: Any, *, full: bool) -> None:
         SELECT record, profile_id FROM identity_profiles JOIN _id_rec USING (record)
     """)
     if full:
+        _drop_index(cur, RECORD_INDEX)
         cur.execute("DELETE FROM identity_profiles")
     else:
         cur.execute("DELETE FROM identity_profiles WHERE record IN (SELECT record FROM _id_rec)")
     cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map "
                 "ORDER BY record")
+    if full:
+        _create_index(cur, RECORD_INDEX)
+
+
+def _drop_index(cur: Any, index: tuple[str, str, str]) -> None:
+    cur.execute(f"DROP INDEX IF EXISTS {index[0]}")
+
+
+def _create_index(cur: Any, index: tuple[str, str, str]) -> None:
+    name, table, column = index
+    cur.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
 
 
 def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
@@ -506,7 +522,8 @@ def _log_changes(cur: Any, stats: RunStats, *, actor: str | None, cause: str | N
 
 # -- golden records -----------------------------------------------------------------------
 
-def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
+def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats, *, full: bool = False
+            ) -> None:
     """Rewrite the golden records of every profile the run touched."""
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_pids AS
@@ -546,7 +563,11 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _id_choice AS "
                 f"{choice_sql('(SELECT * FROM _id_values WHERE value IS NOT NULL)', rules)}")
     pivot = ", ".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}" for f in GOLDEN_FIELDS)
-    cur.execute("DELETE FROM profiles WHERE profile_id IN (SELECT profile_id FROM _id_pids)")
+    if full:
+        _drop_index(cur, PROFILE_INDEX)
+        cur.execute("DELETE FROM profiles")
+    else:
+        cur.execute("DELETE FROM profiles WHERE profile_id IN (SELECT profile_id FROM _id_pids)")
     cur.execute(f"""
         INSERT INTO profiles BY NAME
         WITH g AS (SELECT profile_id, {pivot} FROM _id_choice GROUP BY profile_id),
@@ -608,3 +629,5 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats) -> None:
                    WHERE name IN (SELECT value FROM _id_choice WHERE field = 'name')
                    GROUP BY name) nm ON nm.name = g.name
     """)
+    if full:
+        _create_index(cur, PROFILE_INDEX)

@@ -170,6 +170,9 @@ DDL: tuple[str, ...] = (
     )
     """,
     """
+    CREATE INDEX IF NOT EXISTS identity_profiles_record ON identity_profiles (record)
+    """,
+    """
     CREATE TABLE IF NOT EXISTS identity_shared (id_type VARCHAR NOT NULL, value VARCHAR NOT NULL)
     """,
     """
@@ -201,5 +204,8 @@ DDL: tuple[str, ...] = (
         anonymous_since TIMESTAMP, identified_at TIMESTAMP,
         devices INTEGER, browsers INTEGER, web_push_tokens INTEGER, app_push_tokens INTEGER
     )
+    """,
+    """
+    CREATE INDEX IF NOT EXISTS profiles_profile_id ON profiles (profile_id)
     """,
 )
