@@ -175,26 +175,20 @@ def _normalise(cur: Any) -> None:
     (:mod:`sen.identity.sql_normalise`), the rest one by one in Python.
     """
     cur.execute(f"""
-        INSERT INTO identity_normal
-        SELECT id_type, raw, value, NULL FROM (
-            SELECT id_type, raw, {sql_normalise.fast_sql()} AS value
-            FROM (SELECT DISTINCT id_type, raw FROM _id_raw r
-                  WHERE id_type NOT IN {_OPAQUE}
-                    AND NOT EXISTS (SELECT 1 FROM identity_normal n
-                                    WHERE n.id_type = r.id_type AND n.raw = r.raw)))
-        WHERE value IS NOT NULL
+        CREATE OR REPLACE TEMP TABLE _id_unknown AS
+        SELECT id_type, raw, {sql_normalise.fast_sql()} AS value
+        FROM (SELECT DISTINCT id_type, raw FROM _id_raw r
+              WHERE id_type NOT IN {_OPAQUE}
+                AND NOT EXISTS (SELECT 1 FROM identity_normal n
+                                WHERE n.id_type = r.id_type AND n.raw = r.raw))
     """)
-    raws = cur.execute(
-        f"""SELECT DISTINCT id_type, raw FROM _id_raw r
-            WHERE id_type NOT IN {_OPAQUE}
-              AND NOT EXISTS (SELECT 1 FROM identity_normal n
-                              WHERE n.id_type = r.id_type AND n.raw = r.raw)"""
-    ).fetchnumpy()
-    types, values, reasons = [], [], []
+    cur.execute("INSERT INTO identity_normal SELECT id_type, raw, value, NULL FROM _id_unknown "
+                "WHERE value IS NOT NULL")
+    raws = cur.execute("SELECT id_type, raw FROM _id_unknown WHERE value IS NULL").fetchnumpy()
+    values, reasons = [], []
     for id_type, raw in zip(raws["id_type"].tolist(), raws["raw"].tolist(), strict=True):
         result = normalise(IdentifierType(id_type), raw)
         ok = isinstance(result, Normalised)
-        types.append(id_type)
         values.append(result.value if ok else None)
         reasons.append(None if ok else result.reason)
     table = pa.table({"id_type": raws["id_type"].tolist(), "raw": raws["raw"].tolist(),
@@ -254,7 +248,7 @@ def _seeds(cur: Any) -> None:
 
     Every record the new events touched (its golden record may change even if
     only a date moved), and every record already carrying a value the new
-    events bring to a record for the first time (it may link them).
+    events carry (it may link them; shared values link no one and are left out).
     """
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_seed AS
@@ -266,8 +260,8 @@ def _seeds(cur: Any) -> None:
         SELECT DISTINCT o.record FROM identity_observations o
         JOIN (SELECT DISTINCT id_type, value FROM _id_new_obs s
               WHERE value IS NOT NULL AND NOT EXISTS (
-                  SELECT 1 FROM identity_observations t WHERE t.record = s.record
-                  AND t.id_type = s.id_type AND t.value = s.value)) v USING (id_type, value)
+                  SELECT 1 FROM identity_shared x
+                  WHERE x.id_type = s.id_type AND x.value = s.value)) v USING (id_type, value)
         WHERE o.record NOT IN (SELECT record FROM _id_seed)
     """)
 
