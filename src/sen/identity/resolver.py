@@ -35,11 +35,12 @@ from sen.identity.rules import MergeRules
 from sen.store.analytics import DuckDBEngine
 
 _WATERMARK = "identity_rowid"
-# Point reads for look-ups; a full run drops and rebuilds them (faster than
-# maintaining them through a million deletes and inserts).
+# The look-up's point read by value; a full run drops and rebuilds it. The
+# mapping and golden records are written sorted by record and profile id, so
+# point reads on them are served by DuckDB's per-block min/max instead.
 VALUE_INDEX = "identity_observations_value"
-RECORD_INDEX = ("identity_profiles_record", "identity_profiles", "record")
-PROFILE_INDEX = ("profiles_profile_id", "profiles", "profile_id")
+RKEY = "md5_number_upper(record)"
+VKEY = "md5_number_upper(id_type || ':' || value)"
 _OPAQUE = ("user_id", "anonymous_id")
 _IDENTIFYING = ("user_id", "phone", "email", "zalo_id", "loyalty_card", "marketplace_buyer")
 _TYPE_CODES = ", ".join(f"('{t}', {i})" for i, t in enumerate(TYPES))
@@ -234,9 +235,10 @@ def _store_evidence(cur: Any, *, full: bool) -> None:
     else:
         _seeds(cur)
     order = " ORDER BY value" if full else ""
-    cur.execute(f"INSERT INTO identity_observations BY NAME SELECT * FROM _id_new_obs{order}")
-    cur.execute("INSERT INTO identity_fields BY NAME SELECT * FROM _id_fields")
-    cur.execute("INSERT INTO identity_devices BY NAME SELECT * FROM _id_dev")
+    cur.execute(f"INSERT INTO identity_observations BY NAME SELECT *, {RKEY} AS rkey, "
+                f"{VKEY} AS vkey FROM _id_new_obs{order}")
+    cur.execute(f"INSERT INTO identity_fields BY NAME SELECT *, {RKEY} AS rkey FROM _id_fields")
+    cur.execute(f"INSERT INTO identity_devices BY NAME SELECT *, {RKEY} AS rkey FROM _id_dev")
     if full:
         cur.execute(f"CREATE INDEX IF NOT EXISTS {VALUE_INDEX} ON identity_observations (value)")
 
@@ -255,14 +257,16 @@ def _seeds(cur: Any) -> None:
         SELECT record FROM _id_new_obs UNION SELECT record FROM _id_fields
         UNION SELECT record FROM _id_dev
     """)
-    cur.execute("""
+    # Matching on the integer key may add a record by a 64-bit collision; an
+    # extra seed only costs the re-linking of its (whole) cluster.
+    cur.execute(f"""
         INSERT INTO _id_seed
         SELECT DISTINCT o.record FROM identity_observations o
-        JOIN (SELECT DISTINCT id_type, value FROM _id_new_obs s
-              WHERE value IS NOT NULL AND NOT EXISTS (
-                  SELECT 1 FROM identity_shared x
-                  WHERE x.id_type = s.id_type AND x.value = s.value)) v USING (id_type, value)
-        WHERE o.record NOT IN (SELECT record FROM _id_seed)
+        WHERE o.vkey IN (SELECT {VKEY} FROM _id_new_obs s
+                         WHERE value IS NOT NULL AND NOT EXISTS (
+                             SELECT 1 FROM identity_shared x
+                             WHERE x.id_type = s.id_type AND x.value = s.value))
+          AND o.record NOT IN (SELECT record FROM _id_seed)
     """)
 
 
@@ -302,9 +306,9 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
     obs = cur.execute(f"""
         SELECT dense_rank() OVER (ORDER BY anon, r1, r2) - 1 AS rec,
                dense_rank() OVER (ORDER BY tc, v1, v2) - 1 AS ident, tc, r1, r2, v1, v2
-        FROM (SELECT hash(o.record) AS r1, hash(o.record, 'sen') AS r2,
+        FROM (SELECT o.rkey AS r1, hash(o.record, 'sen') AS r2,
                      starts_with(o.record, 'a:') AS anon, t.code AS tc,
-                     hash(o.value) AS v1, hash(o.value, 'sen') AS v2
+                     o.vkey AS v1, hash(o.value, 'sen') AS v2
               FROM _id_aobs o
               JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
               WHERE o.value IS NOT NULL)
@@ -317,7 +321,7 @@ def _link_affected(cur: Any, rules: MergeRules, stats: RunStats, *, full: bool,
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_rec AS
         SELECT r.record, c.code FROM (SELECT DISTINCT record FROM _id_affected) r
-        JOIN _id_codes c ON c.r1 = hash(r.record) AND c.r2 = hash(r.record, 'sen')
+        JOIN _id_codes c ON c.r1 = md5_number_upper(r.record) AND c.r2 = hash(r.record, 'sen')
     """)
     cur.unregister("_id_codes")
     ident_keys = (obs["tc"][ident_rows], obs["v1"][ident_rows], obs["v2"][ident_rows])
@@ -353,9 +357,11 @@ def _scope_evidence(cur: Any, *, full: bool) -> None:
         cur.execute(f"DROP TABLE IF EXISTS {alias}")
         if full:
             cur.execute(f"CREATE TEMP VIEW {alias} AS SELECT * FROM {table}")
-        else:
+        else:  # the integer key finds the rows; the exact record drops any collision
             cur.execute(f"CREATE TEMP TABLE {alias} AS SELECT * FROM {table} "
-                        "WHERE record IN (SELECT record FROM _id_affected)")
+                        f"WHERE rkey IN (SELECT {RKEY} FROM _id_affected)")
+            cur.execute(f"DELETE FROM {alias} "
+                        "WHERE record NOT IN (SELECT record FROM _id_affected)")
 
 
 def _one_row_per_code(codes: np.ndarray) -> np.ndarray:
@@ -368,7 +374,8 @@ def _one_row_per_code(codes: np.ndarray) -> np.ndarray:
 def _flagged(cur: Any, keys: tuple[np.ndarray, ...], sql: str) -> np.ndarray:
     """Per identifier code: is it among the (id_type, value) rows ``sql`` returns."""
     rows = cur.execute(f"""
-        SELECT t.code AS tc, hash(x.value) AS v1, hash(x.value, 'sen') AS v2
+        SELECT t.code AS tc, md5_number_upper(x.id_type || ':' || x.value) AS v1,
+               hash(x.value, 'sen') AS v2
         FROM ({sql}) x JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
     """).fetchnumpy()
     flags = np.zeros(len(keys[0]), bool)
@@ -406,23 +413,11 @@ def _write_profiles(cur: Any, linked: Any, *, full: bool) -> None:
         SELECT record, profile_id FROM identity_profiles JOIN _id_rec USING (record)
     """)
     if full:
-        _drop_index(cur, RECORD_INDEX)
         cur.execute("DELETE FROM identity_profiles")
     else:
         cur.execute("DELETE FROM identity_profiles WHERE record IN (SELECT record FROM _id_rec)")
     cur.execute("INSERT INTO identity_profiles SELECT record, profile_id, cluster_id FROM _id_map "
                 "ORDER BY record")
-    if full:
-        _create_index(cur, RECORD_INDEX)
-
-
-def _drop_index(cur: Any, index: tuple[str, str, str]) -> None:
-    cur.execute(f"DROP INDEX IF EXISTS {index[0]}")
-
-
-def _create_index(cur: Any, index: tuple[str, str, str]) -> None:
-    name, table, column = index
-    cur.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")
 
 
 def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
@@ -434,7 +429,7 @@ def _write_shared(cur: Any, keys: list[np.ndarray], *, full: bool) -> None:
         INSERT INTO identity_shared
         SELECT DISTINCT o.id_type, o.value FROM _id_aobs o
         JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
-        JOIN _id_shared_new s ON s.tc = t.code AND s.v1 = hash(o.value)
+        JOIN _id_shared_new s ON s.tc = t.code AND s.v1 = o.vkey
              AND s.v2 = hash(o.value, 'sen')
         WHERE NOT EXISTS (SELECT 1 FROM identity_shared x
                           WHERE x.id_type = o.id_type AND x.value = o.value)
@@ -558,7 +553,6 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats, *, full: bool =
                 f"{choice_sql('(SELECT * FROM _id_values WHERE value IS NOT NULL)', rules)}")
     pivot = ", ".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}" for f in GOLDEN_FIELDS)
     if full:
-        _drop_index(cur, PROFILE_INDEX)
         cur.execute("DELETE FROM profiles")
     else:
         cur.execute("DELETE FROM profiles WHERE profile_id IN (SELECT profile_id FROM _id_pids)")
@@ -622,6 +616,6 @@ def _golden(cur: Any, rules: SurvivorshipRules, stats: RunStats, *, full: bool =
         LEFT JOIN (SELECT name, any_value(folded) AS folded FROM identity_names
                    WHERE name IN (SELECT value FROM _id_choice WHERE field = 'name')
                    GROUP BY name) nm ON nm.name = g.name
+        {"ORDER BY profile_id" if full else ""}
     """)
-    if full:
-        _create_index(cur, PROFILE_INDEX)
+

@@ -132,8 +132,10 @@ DDL: tuple[str, ...] = (
     )
     """,
     # Identity (sen.identity.resolver). Observations, fields and devices are
-    # read from the log; profiles, the shared list and golden records are
-    # derived; overrides are people's decisions and the merge log is history.
+    # read from the log (rkey and vkey: md5_number_upper of the record and of
+    # "type:value", integer keys that make an update's joins cheap); profiles,
+    # the shared list and golden records are derived; overrides are people's
+    # decisions and the merge log is history.
     """
     CREATE TABLE IF NOT EXISTS identity_normal (
         id_type VARCHAR NOT NULL, raw VARCHAR NOT NULL, value VARCHAR, reason VARCHAR
@@ -142,7 +144,8 @@ DDL: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS identity_observations (
         record VARCHAR NOT NULL, id_type VARCHAR NOT NULL, raw VARCHAR NOT NULL,
-        value VARCHAR, source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT
+        value VARCHAR, source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT,
+        rkey UBIGINT NOT NULL, vkey UBIGINT
     )
     """,
     # Look-up by value (a hotline agent typing a phone) is a point read.
@@ -152,13 +155,14 @@ DDL: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS identity_fields (
         record VARCHAR NOT NULL, field VARCHAR NOT NULL, value VARCHAR NOT NULL,
-        source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT
+        source VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP, n BIGINT,
+        rkey UBIGINT NOT NULL
     )
     """,
     """
     CREATE TABLE IF NOT EXISTS identity_devices (
         record VARCHAR NOT NULL, device_id VARCHAR NOT NULL, device_type VARCHAR,
-        push_token VARCHAR, last_seen TIMESTAMP
+        push_token VARCHAR, last_seen TIMESTAMP, rkey UBIGINT NOT NULL
     )
     """,
     """
@@ -168,9 +172,6 @@ DDL: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS identity_profiles (
         record VARCHAR NOT NULL, profile_id VARCHAR NOT NULL, cluster_id VARCHAR NOT NULL
     )
-    """,
-    """
-    CREATE INDEX IF NOT EXISTS identity_profiles_record ON identity_profiles (record)
     """,
     """
     CREATE TABLE IF NOT EXISTS identity_shared (id_type VARCHAR NOT NULL, value VARCHAR NOT NULL)
@@ -204,8 +205,5 @@ DDL: tuple[str, ...] = (
         anonymous_since TIMESTAMP, identified_at TIMESTAMP,
         devices INTEGER, browsers INTEGER, web_push_tokens INTEGER, app_push_tokens INTEGER
     )
-    """,
-    """
-    CREATE INDEX IF NOT EXISTS profiles_profile_id ON profiles (profile_id)
     """,
 )
