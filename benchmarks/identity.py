@@ -70,7 +70,7 @@ def prepare(workdir: Path, customers: int) -> tuple[Path, DuckDBEngine]:
         print(f"generated and loaded {customers:,} people in {time.perf_counter() - t0:.0f} s")
         return demo, engine
     engine = DuckDBEngine(db)
-    engine.execute("DELETE FROM events WHERE message_id LIKE 'bench-%'")  # a previous run's
+    engine.execute("DELETE FROM events WHERE message_id LIKE 'bench%'")  # a previous run's
     return demo, engine
 
 
@@ -129,7 +129,7 @@ def new_events(engine: DuckDBEngine, n: int, seed: int = 7) -> list[tuple]:
                   "traits": {"phone": "0" + phone[3:]}}
         elif kind < 8:  # a POS customer gives a new email
             ev = {"type": "identify", "userId": rng.choice(users)[0],
-                  "traits": {"email": f"khach{i}@gmail.com"}}
+                  "traits": {"email": f"khach{seed}x{i}@gmail.com"}}
         else:  # a guest order with a known phone
             ev = {"type": "track", "event": "Order Completed", "anonymousId": f"pos:order:B{i}",
                   "properties": {"order_id": f"B{i}", "total": 990000, "channel": "store",
