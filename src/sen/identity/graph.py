@@ -215,10 +215,7 @@ def _guard(
     comps, n_values = _unique_counts(key // n_ident)
     conflicted = comps[n_values > 1]
     if names is not None and rules.name_checked:
-        named = names.code >= 0
-        key = _unique(comp[named] * (len(names.tokens) + 1) + names.code[named])
-        comps, n_names = _unique_counts(key // (len(names.tokens) + 1))
-        conflicted = np.union1d(conflicted, comps[n_names > 1])
+        conflicted = np.union1d(conflicted, _name_conflicts(comp, names))
     if len(conflicted) == 0:
         return comp, ()
     values: dict[int, dict[int, frozenset[int]]] = {}
@@ -264,6 +261,30 @@ def _link_all(uf: _UnionFind, label: int, records: list[int], check_names: bool
             refused += [(label, g, r) for g in groups]
             groups.append(r)
     return refused
+
+
+def _name_conflicts(comp: np.ndarray, names: _Names) -> np.ndarray:
+    """Components holding two names that cannot be one person's.
+
+    Most components with several names hold variants of one (``Lan Nguyen``
+    and ``Nguyễn Thị Lan``): every pair is compatible, no link can be refused
+    for names, and the union-find replay is skipped for them.
+    """
+    named = names.code >= 0
+    width = len(names.tokens) + 1
+    key = _unique(comp[named] * width + names.code[named])
+    comps, n_names = _unique_counts(key // width)
+    several = comps[n_names > 1]
+    if len(several) == 0:
+        return several
+    pairs = key[np.isin(key // width, several)]
+    by_comp: dict[int, list[frozenset[str]]] = {}
+    for c, code in zip((pairs // width).tolist(), (pairs % width).tolist(), strict=True):
+        by_comp.setdefault(c, []).append(names.tokens[code])
+    return np.array(sorted(c for c, sets in by_comp.items()
+                           if not all(names_compatible(a, b)
+                                      for i, a in enumerate(sets) for b in sets[i + 1:])),
+                    dtype=np.int64)
 
 
 @dataclass(frozen=True)

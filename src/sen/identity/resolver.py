@@ -349,8 +349,11 @@ def _scope_evidence(cur: Any, *, full: bool) -> None:
     An update reads each big table once here, and linking, the log and the
     golden records read these small copies; a full run reads the tables.
     """
-    for alias, table in (("_id_aobs", "identity_observations"), ("_id_afields", "identity_fields"),
-                         ("_id_adev", "identity_devices")):
+    for alias, table, cols in (
+        ("_id_aobs", "identity_observations",  # all but raw, which nothing here reads
+         "record, id_type, value, source, first_seen, last_seen, n, rkey, vkey"),
+        ("_id_afields", "identity_fields", "*"), ("_id_adev", "identity_devices", "*"),
+    ):
         if cur.execute("SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = ?",
                        [alias]).fetchall():
             cur.execute(f"DROP VIEW {alias}")
@@ -358,7 +361,7 @@ def _scope_evidence(cur: Any, *, full: bool) -> None:
         if full:
             cur.execute(f"CREATE TEMP VIEW {alias} AS SELECT * FROM {table}")
         else:  # the integer key finds the rows; the exact record drops any collision
-            cur.execute(f"CREATE TEMP TABLE {alias} AS SELECT * FROM {table} "
+            cur.execute(f"CREATE TEMP TABLE {alias} AS SELECT {cols} FROM {table} "
                         f"WHERE rkey IN (SELECT {RKEY} FROM _id_affected)")
             cur.execute(f"DELETE FROM {alias} "
                         "WHERE record NOT IN (SELECT record FROM _id_affected)")
