@@ -175,12 +175,19 @@ def _normalise(cur: Any) -> None:
     Values in their commonest canonical shape are done in SQL
     (:mod:`sen.identity.sql_normalise`), the rest one by one in Python.
     """
+    # One pass over the cache finds what is known; the rest is new.
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _id_known AS
+        SELECT n.id_type, n.raw, n.value FROM identity_normal n
+        JOIN (SELECT DISTINCT id_type, raw FROM _id_raw WHERE id_type NOT IN {_OPAQUE}) d
+          USING (id_type, raw)
+    """)
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE _id_unknown AS
         SELECT id_type, raw, {sql_normalise.fast_sql()} AS value
         FROM (SELECT DISTINCT id_type, raw FROM _id_raw r
               WHERE id_type NOT IN {_OPAQUE}
-                AND NOT EXISTS (SELECT 1 FROM identity_normal n
+                AND NOT EXISTS (SELECT 1 FROM _id_known n
                                 WHERE n.id_type = r.id_type AND n.raw = r.raw))
     """)
     cur.execute("INSERT INTO identity_normal SELECT id_type, raw, value, NULL FROM _id_unknown "
@@ -198,6 +205,9 @@ def _normalise(cur: Any) -> None:
                                        ("value", pa.string()), ("reason", pa.string())]))
     cur.register("_id_normal_new", table)
     cur.execute("INSERT INTO identity_normal SELECT * FROM _id_normal_new")
+    cur.execute("INSERT INTO _id_known SELECT id_type, raw, value FROM _id_unknown "
+                "WHERE value IS NOT NULL")
+    cur.execute("INSERT INTO _id_known SELECT id_type, raw, value FROM _id_normal_new")
     cur.unregister("_id_normal_new")
     names = cur.execute(
         """SELECT DISTINCT value FROM _id_fields f
@@ -225,7 +235,7 @@ def _store_evidence(cur: Any, *, full: bool) -> None:
         SELECT r.record, r.id_type, r.raw,
                CASE WHEN r.id_type IN {_OPAQUE} THEN r.raw ELSE n.value END AS value,
                r.source, r.first_seen, r.last_seen, r.n
-        FROM _id_raw r LEFT JOIN identity_normal n
+        FROM _id_raw r LEFT JOIN _id_known n
           ON r.id_type NOT IN {_OPAQUE} AND n.id_type = r.id_type AND n.raw = r.raw
     """)
     if full:
