@@ -1,0 +1,86 @@
+"""BG/NBD and Gamma-Gamma fitted by Sen agree with the reference implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sen.traits.clv import fit_bgnbd, fit_gamma_gamma
+
+lifetimes = pytest.importorskip("lifetimes")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore::FutureWarning"),
+              pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+
+
+def _customers(n: int = 3000, seed: int = 7) -> tuple[np.ndarray, ...]:
+    """Buy-till-you-die customers over a year in days, and their mean order values."""
+    rng = np.random.default_rng(seed)
+    lam, drop = rng.gamma(0.7, 1 / 40, n), rng.beta(1.2, 4.0, n)
+    age = rng.integers(60, 365, n).astype(float)
+    x, t_x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t = 0.0
+        while (t := t + rng.exponential(1 / lam[i])) <= age[i]:
+            x[i] += 1
+            t_x[i] = np.floor(t)
+            if rng.random() < drop[i]:
+                break
+    value = np.where(x > 0, rng.gamma(4.0, 300.0 / 4.0, n) * rng.gamma(6.0, 1 / 6.0, n), 0.0)
+    return x, t_x, age, value
+
+
+def _rel(ours: dict[str, float], theirs: dict[str, float]) -> float:
+    return max(abs(ours[k] - theirs[k]) / abs(theirs[k]) for k in theirs)
+
+
+def test_bgnbd_parameters_and_predictions_match_lifetimes() -> None:
+    x, t_x, age, _ = _customers()
+    ours = fit_bgnbd(x, t_x, age)
+    ref = lifetimes.BetaGeoFitter().fit(x, t_x, age)
+    assert _rel(ours.as_dict(), ref.params_.to_dict()) < 1e-3
+    np.testing.assert_allclose(ours.p_alive(x, t_x, age),
+                               ref.conditional_probability_alive(x, t_x, age), atol=1e-4)
+    np.testing.assert_allclose(
+        ours.expected_purchases(90, x, t_x, age),
+        ref.conditional_expected_number_of_purchases_up_to_time(90, x, t_x, age),
+        rtol=1e-3, atol=1e-5)
+
+
+def test_gamma_gamma_parameters_and_values_match_lifetimes() -> None:
+    x, _, _, value = _customers()
+    ours = fit_gamma_gamma(x, value)
+    keep = x > 0
+    ref = lifetimes.GammaGammaFitter().fit(x[keep], value[keep])
+    assert _rel(ours.as_dict(), ref.params_.to_dict()) < 1e-3
+    np.testing.assert_allclose(
+        ours.expected_order_value(x[keep], value[keep]),
+        ref.conditional_expected_average_profit(x[keep], value[keep]), rtol=1e-3)
+
+
+def test_customers_sharing_a_history_are_fitted_once_with_their_weight() -> None:
+    x, t_x, age, _ = _customers(800)
+    once, twice = fit_bgnbd(x, t_x, age), fit_bgnbd(*(np.tile(v, 2) for v in (x, t_x, age)))
+    assert _rel(twice.as_dict(), once.as_dict()) < 1e-4
+    assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-6)
+
+
+def test_a_lapsed_customer_is_less_likely_alive_than_a_recent_one() -> None:
+    model = fit_bgnbd(*_customers()[:3])
+    recent, lapsed = model.p_alive(np.array([5.0, 5.0]), np.array([300.0, 60.0]),
+                                   np.array([310.0, 310.0]))
+    assert recent > 0.8 and lapsed < 0.05
+    assert model.p_alive(np.array([0.0]), np.array([0.0]), np.array([310.0]))[0] == 1.0
+
+
+@pytest.mark.parametrize(("x", "t_x", "age"), [
+    ([], [], []), ([1.0], [20.0], [10.0]), ([0.0], [5.0], [10.0]), ([-1.0], [0.0], [10.0]),
+])
+def test_impossible_histories_are_refused(x, t_x, age) -> None:
+    with pytest.raises(ValueError):
+        fit_bgnbd(np.array(x), np.array(t_x), np.array(age))
+
+
+def test_gamma_gamma_needs_repeat_buyers() -> None:
+    with pytest.raises(ValueError, match="repeat purchase"):
+        fit_gamma_gamma(np.array([0.0, 0.0]), np.array([0.0, 0.0]))
