@@ -83,9 +83,15 @@ def _arrays(*values: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def _collapse(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Distinct rows of ``columns`` and how many customers share each."""
-    stacked = np.column_stack(columns)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return tuple(rows[:, i] for i in range(rows.shape[1])), counts.astype(np.float64)
+    order = np.lexsort(tuple(reversed(columns)))
+    sorted_cols = [c[order] for c in columns]
+    changed = np.zeros(len(order), bool)
+    changed[0] = True
+    for c in sorted_cols:
+        changed[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(changed)
+    counts = np.diff(np.append(starts, len(order))).astype(np.float64)
+    return tuple(c[starts] for c in sorted_cols), counts
 
 
 def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
@@ -101,38 +107,70 @@ def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-def bgnbd_gradient(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
-                   w: np.ndarray) -> np.ndarray:  # noqa: N803
-    """Gradient of the weighted log-likelihood sum with respect to log(r, alpha, a, b)."""
+@dataclass(frozen=True)
+class _Histories:
+    """Distinct (x, t_x, T) rows with weights, and each column's distinct values.
+
+    Every transcendental term of the likelihood depends on one column only
+    (``gammaln(r + x)``, ``log(alpha + T)``…), and each column takes few
+    values (counts, and days up to a few years), so the terms are computed
+    per distinct value and gathered: a million customers cost a few thousand
+    special-function calls per iteration.
+    """
+
+    w: np.ndarray
+    x: np.ndarray
+    x_values: np.ndarray
+    x_index: np.ndarray
+    t_values: np.ndarray
+    t_index: np.ndarray
+    age_values: np.ndarray
+    age_index: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> _Histories:
+        (ux, ut, ua), w = _collapse(x, t_x, age)
+        xv, xi = np.unique(ux, return_inverse=True)
+        tv, ti = np.unique(ut, return_inverse=True)
+        av, ai = np.unique(ua, return_inverse=True)
+        return cls(w, ux, xv, xi, tv, ti, av, ai)
+
+
+def _bgnbd_value_and_gradient(params: np.ndarray, h: _Histories) -> tuple[float, np.ndarray]:
+    """Weighted log-likelihood sum and its gradient in log(r, alpha, a, b)."""
     r, alpha, a, b = params
-    a3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                      - (r + x) * np.log(alpha + t_x), -np.inf)
+    xv, x = h.x_values, h.x
+    has = x > 0
+    log_at = np.log(alpha + h.age_values)[h.age_index]
+    log_ax = np.log(alpha + h.t_values)[h.t_index]
+    bx1 = np.log(np.maximum(b + xv - 1, 1e-300))[h.x_index]
+    a1 = (gammaln(r + xv) - gammaln(r))[h.x_index] + r * np.log(alpha)
+    a2 = (betaln(a, b + xv) - betaln(a, b))[h.x_index]
+    a3 = -(r + x) * log_at
+    a4 = np.where(has, np.log(a) - bx1 - (r + x) * log_ax, -np.inf)
     total = np.logaddexp(a3, a4)
     w3, w4 = np.exp(a3 - total), np.exp(a4 - total)
-    safe_b = np.maximum(b + x - 1, 1e-300)
-    d_r = (digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T)
-           - w4 * np.log(alpha + t_x))
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = (digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b)
-           - np.where(x > 0, w4 / safe_b, 0.0))
-    grads = np.array([w @ d_r, w @ d_alpha, w @ d_a, w @ d_b])
-    return grads * params  # d/d log(theta) = theta * d/d theta
+    value = float(h.w @ (a1 + a2 + total))
+    d_r = (digamma(r + xv) - digamma(r))[h.x_index] + np.log(alpha) - w3 * log_at - w4 * log_ax
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + h.age_values)[h.age_index]
+                                     + w4 / (alpha + h.t_values)[h.t_index])
+    d_a = (digamma(a + b) - digamma(a + b + xv))[h.x_index] + w4 / a
+    d_b = ((digamma(b + xv) - digamma(a + b + xv) - digamma(b) + digamma(a + b))[h.x_index]
+           - np.where(has, w4 / np.exp(bx1), 0.0))
+    grad = np.array([h.w @ d_r, h.w @ d_alpha, h.w @ d_a, h.w @ d_b]) * params
+    return value, grad
 
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:  # noqa: N803
     """Maximum-likelihood BG/NBD parameters for customers' (frequency, recency, age)."""
     x, t_x, T = _arrays(x, t_x, T)  # noqa: N806
     _check(x, t_x, T)
-    (ux, ut, uT), w = _collapse(x, t_x, T)  # noqa: N806
-    total = w.sum()
+    histories = _Histories.of(x, t_x, T)
+    total = histories.w.sum()
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        params = np.exp(log_params)
-        value = -float(np.dot(w, bgnbd_log_likelihood(params, ux, ut, uT))) / total
-        return value, -bgnbd_gradient(params, ux, ut, uT, w) / total
+        value, grad = _bgnbd_value_and_gradient(np.exp(log_params), histories)
+        return -value / total, -grad / total
 
     scale = max(float(np.mean(T)), 1e-9)
     best = _minimise(objective, np.log([1.0, scale, 1.0, 1.0]), 4)
