@@ -58,6 +58,18 @@ def test_gamma_gamma_parameters_and_values_match_lifetimes() -> None:
         ref.conditional_expected_average_profit(x[keep], value[keep]), rtol=1e-3)
 
 
+def test_gamma_gamma_does_not_depend_on_the_currency_unit() -> None:
+    """Orders in VND are millions; the fit scales, it does not hit a bound."""
+    x, _, _, value = _customers()
+    in_units, in_vnd = fit_gamma_gamma(x, value), fit_gamma_gamma(x, value * 10_000)
+    assert in_vnd.p == pytest.approx(in_units.p, rel=1e-5)
+    assert in_vnd.q == pytest.approx(in_units.q, rel=1e-5)
+    assert in_vnd.v == pytest.approx(in_units.v * 10_000, rel=1e-5)
+    keep = x > 0
+    ref = lifetimes.GammaGammaFitter().fit(x[keep], value[keep] * 10_000)
+    assert _rel(in_vnd.as_dict(), ref.params_.to_dict()) < 1e-3
+
+
 def test_customers_sharing_a_history_are_fitted_once_with_their_weight() -> None:
     x, t_x, age, _ = _customers(800)
     once, twice = fit_bgnbd(x, t_x, age), fit_bgnbd(*(np.tile(v, 2) for v in (x, t_x, age)))

@@ -208,15 +208,20 @@ def fit_gamma_gamma(x: np.ndarray, mean_value: np.ndarray) -> GammaGamma:
                          "and a positive mean order value")
     (ux, um), w = _collapse(x[keep], m[keep])
     total = w.sum()
+    # Fit on values in units of their mean: v scales with the currency (a VND
+    # order is millions), p and q do not, and the bounds stay meaningful.
+    unit = float(np.average(um, weights=w))
+    um = um / unit
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
         value = -float(np.dot(w, gamma_gamma_log_likelihood(params, ux, um))) / total
         return value, -gamma_gamma_gradient(params, ux, um, w) / total
 
-    best = _minimise(objective, np.log([1.0, 1.0, float(np.mean(um))]), 3)
+    best = _minimise(objective, np.zeros(3), 3)
     p, q, v = np.exp(best.x)
-    return GammaGamma(float(p), float(q), float(v), -best.fun * total)
+    log_likelihood = -best.fun * total - total * np.log(unit)  # density of m, not m / unit
+    return GammaGamma(float(p), float(q), float(v * unit), float(log_likelihood))
 
 
 def _minimise(objective, start: np.ndarray, n: int):  # noqa: ANN001, ANN202
