@@ -82,7 +82,7 @@ def link(
     ident_type = np.asarray(ident_type, np.int64)
     pairs = np.zeros((0, 2), np.int64) if pairs is None else np.asarray(pairs, np.int64)
     shared = _shared(rec, ident, ident_type, rules)
-    linking = _mask([rules.mergeable], ident_type) & ~shared
+    linking = _mask(rules.mergeable, ident_type) & ~shared
     if blocked is not None:
         linking &= ~np.asarray(blocked, bool)
     keep = linking[ident]
@@ -123,11 +123,9 @@ def _distinct_pairs(rec: np.ndarray, ident: np.ndarray, n_ident: int
     return keys // max(n_ident, 1), keys % max(n_ident, 1)
 
 
-def _mask(type_sets: list[Iterable[IdentifierType]], ident_type: np.ndarray) -> np.ndarray:
-    """Per identifier: is its type in every one of ``type_sets``."""
-    ok = np.ones(len(TYPES), bool)
-    for types in type_sets:
-        ok &= np.isin(np.arange(len(TYPES)), [TYPES.index(t) for t in types])
+def _mask(types: Iterable[IdentifierType], ident_type: np.ndarray) -> np.ndarray:
+    """Per identifier: is its type among ``types``."""
+    ok = np.isin(np.arange(len(TYPES)), [TYPES.index(t) for t in types])
     return ok[ident_type] if len(ident_type) else np.zeros(0, bool)
 
 
@@ -145,7 +143,7 @@ def _max_anchors_per_type(
     """For each identifier, the most distinct anchor values of one type beside it."""
     n_ident = len(type_of)
     out = np.zeros(n_ident, dtype=np.int64)
-    is_anchor = _mask([rules.anchors], type_of)[ident] if len(ident) else np.zeros(0, bool)
+    is_anchor = _mask(rules.anchors, type_of)[ident] if len(ident) else np.zeros(0, bool)
     if not is_anchor.any():
         return out
     keys = _pairs_on_same_record(rec, ident, rec[is_anchor], ident[is_anchor], n_ident)
@@ -208,7 +206,7 @@ def _guard(
     replayed, link by link in priority order, with a union-find that refuses
     such unions. Manual pairs go first: a person's decision outranks any key.
     """
-    unique = _mask([rules.one_per_profile], ident_type)[ident] if len(ident) else \
+    unique = _mask(rules.one_per_profile, ident_type)[ident] if len(ident) else \
         np.zeros(0, bool)
     n_ident = max(len(ident_type), 1)
     key = _unique(comp[rec[unique]] * n_ident + ident[unique])
@@ -229,7 +227,7 @@ def _guard(
     c_rec, c_ident = l_rec[in_conflict], l_ident[in_conflict]
     order = np.lexsort((rank[c_rec], c_ident, prio[ident_type[c_ident]]))
     edges = _ordered_links(c_rec[order], c_ident[order], pairs, comp, conflicted)
-    checked = _mask([rules.name_checked], ident_type)
+    checked = _mask(rules.name_checked, ident_type)
     members = np.flatnonzero(np.isin(comp, conflicted))
     uf = _UnionFind(values, _name_sets(members, names), names.tokens if names else None)
     refused: list[tuple[int, int, int]] = []

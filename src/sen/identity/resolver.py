@@ -125,7 +125,7 @@ def _run(engine: DuckDBEngine, config: IdentityConfig | None, *, full: bool,
             if full:
                 _timed(stats, "link", lambda: _relink_everything(cur, rules, stats))
             else:
-                _timed(stats, "affected", lambda: _affected(cur))
+                _timed(stats, "affected", lambda: _affected_clusters(cur))
                 _timed(stats, "link", lambda: _link_affected(cur, rules, stats, full=False))
             _timed(stats, "golden", lambda: _golden(cur, surv, stats, full=full))
         cur.execute("COMMIT")
@@ -280,17 +280,13 @@ def _seeds(cur: Any) -> None:
     """)
 
 
-def _affected(cur: Any) -> None:
-    """Records whose profile can change: whole clusters around the seeds.
+def _affected_clusters(cur: Any) -> None:
+    """Records whose profile can change: the whole clusters of the seeds.
 
     Values only become shared as evidence grows, and a value's anchor counts
     change only through records that gained identifiers (all seeds), so the
     clusters of the seeds hold every record a full rebuild would move.
     """
-    _affected_clusters(cur)
-
-
-def _affected_clusters(cur: Any) -> None:
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _id_affected AS
         SELECT record FROM _id_seed
@@ -391,15 +387,15 @@ def _flagged(cur: Any, keys: tuple[np.ndarray, ...], sql: str) -> np.ndarray:
                hash(x.value, 'sen') AS v2
         FROM ({sql}) x JOIN (VALUES {_TYPE_CODES}) AS t(id_type, code) USING (id_type)
     """).fetchnumpy()
-    flags = np.zeros(len(keys[0]), bool)
     if len(rows["tc"]) == 0 or len(keys[0]) == 0:
-        return flags
-    mine = {(a, b, c) for a, b, c in zip(*(k.tolist() for k in keys), strict=True)}
-    wanted = {(a, b, c) for a, b, c in zip(rows["tc"].tolist(), rows["v1"].tolist(),
-                                           rows["v2"].tolist(), strict=True)} & mine
-    if wanted:
-        index = {key: i for i, key in enumerate(zip(*(k.tolist() for k in keys), strict=True))}
-        flags[[index[w] for w in wanted]] = True
+        return np.zeros(len(keys[0]), bool)
+    # The value key narrows millions of identifiers to a few in numpy; only
+    # those few are compared on the whole key.
+    wanted = set(zip(rows["tc"].tolist(), rows["v1"].tolist(), rows["v2"].tolist(),
+                     strict=True))
+    flags = np.isin(keys[1], rows["v1"])
+    for i in np.flatnonzero(flags).tolist():
+        flags[i] = (int(keys[0][i]), int(keys[1][i]), int(keys[2][i])) in wanted
     return flags
 
 
