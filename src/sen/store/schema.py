@@ -8,7 +8,7 @@ zone), money is integer VND (``BIGINT``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "message_id", "message_key", "type", "event", "name", "user_id", "anonymous_id",
@@ -204,6 +204,51 @@ DDL: tuple[str, ...] = (
         sources VARCHAR[], first_seen TIMESTAMP, last_seen TIMESTAMP,
         anonymous_since TIMESTAMP, identified_at TIMESTAMP,
         devices INTEGER, browsers INTEGER, web_push_tokens INTEGER, app_push_tokens INTEGER
+    )
+    """,
+    # Traits (sen.traits): one row per profile, as of ``as_of``; spend per year
+    # and month beside it; user-defined traits as (profile, trait, value) rows.
+    """
+    CREATE TABLE IF NOT EXISTS profile_traits (
+        profile_id VARCHAR NOT NULL, as_of TIMESTAMP NOT NULL, computed_at TIMESTAMP NOT NULL,
+        orders INTEGER NOT NULL, spend BIGINT NOT NULL, aov BIGINT,
+        orders_12m INTEGER NOT NULL, spend_12m BIGINT NOT NULL, items INTEGER NOT NULL,
+        first_purchase_at TIMESTAMP, first_purchase_channel VARCHAR, first_purchase_store VARCHAR,
+        last_purchase_at TIMESTAMP, last_purchase_channel VARCHAR, last_purchase_store VARCHAR,
+        days_since_last_purchase INTEGER,
+        favourite_brand VARCHAR, favourite_store VARCHAR, favourite_category VARCHAR,
+        favourite_size VARCHAR,
+        province VARCHAR, region VARCHAR, age INTEGER, age_band VARCHAR,
+        channels VARCHAR[], omnichannel BOOLEAN NOT NULL,
+        preferred_channel VARCHAR, reachable_channels VARCHAR[],
+        returned_orders INTEGER NOT NULL, returns_rate DOUBLE,
+        rfm_r TINYINT, rfm_f TINYINT, rfm_m TINYINT, rfm_score VARCHAR, rfm_group VARCHAR,
+        p_alive DOUBLE, expected_purchases_12m DOUBLE, expected_order_value BIGINT,
+        clv_12m BIGINT, purchase_cycle_days DOUBLE, next_purchase_at TIMESTAMP,
+        lifecycle_stage VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS profile_trait_periods (
+        profile_id VARCHAR NOT NULL, period VARCHAR NOT NULL, orders INTEGER NOT NULL,
+        spend BIGINT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS trait_definitions (
+        name VARCHAR PRIMARY KEY, definition JSON NOT NULL, created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR, updated_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS custom_trait_values (
+        profile_id VARCHAR NOT NULL, trait VARCHAR NOT NULL, value_num DOUBLE, value_text VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS trait_runs (
+        started_at TIMESTAMP NOT NULL, as_of TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
+        profiles BIGINT NOT NULL, seconds DOUBLE NOT NULL, models JSON
     )
     """,
 )

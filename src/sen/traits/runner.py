@@ -1,0 +1,292 @@
+"""Computing traits into the store: full refreshes, incremental updates, on demand.
+
+* :func:`refresh` recomputes every profile as of a moment, refits the models
+  (BG/NBD, Gamma-Gamma, RFM cut points) and stores them with the run.
+* :func:`update` recomputes only the profiles whose data changed since the
+  last run (new events of their records, or identity merging or splitting
+  them), with the stored models, so a profile updated between two refreshes
+  is scored by the same yardstick as everyone else.
+* :func:`compute_profiles` recomputes named profiles now (the 360 asks).
+
+Every run is one transaction over the same SQL (:mod:`sen.traits.builtin`);
+the scope is the only difference, which is what makes an update agree with a
+refresh. Time-relative traits (days since the last purchase, age, stage) are
+as of the run's ``as_of``; a daily refresh moves everyone forward.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sen.store.analytics import DuckDBEngine
+from sen.traits import builtin, predict
+from sen.traits.config import TraitsConfig, store, stored
+
+log = logging.getLogger(__name__)
+
+_EVENTS_MARK = "traits_rowid"
+_MERGES_MARK = "traits_merge_log_at"
+_MODELS = "traits_models"
+_IDENTITY_MARK = "identity_rowid"
+
+
+@dataclass
+class TraitRun:
+    """What a run did: its kind, scope size, time per step and the models used."""
+
+    kind: str
+    as_of: datetime
+    profiles: int = 0
+    seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+    models: dict[str, Any] | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def refresh(engine: DuckDBEngine, *, as_of: datetime | None = None,
+            config: TraitsConfig | None = None) -> TraitRun:
+    """Recompute every profile and refit the models; ``config`` replaces the stored settings."""
+    return _run(engine, "full", as_of or now(), config=config)
+
+
+def update(engine: DuckDBEngine, *, as_of: datetime | None = None) -> TraitRun:
+    """Recompute the profiles changed since the last run (a refresh if there was none)."""
+    return _run(engine, "incremental", as_of or now())
+
+
+def compute_profiles(engine: DuckDBEngine, profile_ids: Iterable[str], *,
+                     as_of: datetime | None = None) -> TraitRun:
+    """Recompute the given profiles now, with the stored models."""
+    return _run(engine, "profiles", as_of or now(), profile_ids=list(profile_ids))
+
+
+def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = None, *,
+                  scope_sql: str | None = None) -> int:
+    """Create the scope tables every trait reads: ``_trait_scope``, ``_trait_records``,
+    ``_trait_orders`` and ``_trait_lines``. Returns the number of profiles in scope.
+
+    ``profile_ids`` (or a ``scope_sql`` query returning ``profile_id``) limits
+    the scope; neither means every profile.
+    """
+    if profile_ids is not None:
+        cur.register("_trait_ids", pa.table({"profile_id": pa.array(profile_ids, pa.string())}))
+        scope_sql = "SELECT profile_id FROM _trait_ids"
+    if scope_sql is None:
+        cur.execute("CREATE OR REPLACE TEMP TABLE _trait_scope AS "
+                    "SELECT profile_id FROM profiles")
+        cur.execute("CREATE OR REPLACE TEMP TABLE _trait_records AS "
+                    "SELECT record, profile_id FROM identity_profiles")
+    else:
+        cur.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _trait_scope AS
+            SELECT DISTINCT profile_id FROM profiles
+            WHERE profile_id IN ({scope_sql})
+        """)
+        cur.execute("""
+            CREATE OR REPLACE TEMP TABLE _trait_records AS
+            SELECT record, profile_id FROM identity_profiles
+            WHERE profile_id IN (SELECT profile_id FROM _trait_scope)
+        """)
+    cur.execute(builtin.scope_orders_sql(), [as_of])
+    cur.execute(builtin.SCOPE_LINES)
+    return int(cur.execute("SELECT count(*) FROM _trait_scope").fetchall()[0][0])
+
+
+def _run(engine: DuckDBEngine, kind: str, as_of: datetime, *,
+         config: TraitsConfig | None = None, profile_ids: list[str] | None = None) -> TraitRun:
+    started = time.perf_counter()
+    run = TraitRun(kind, as_of)
+    cur = engine.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        if config is not None:
+            store(cur, config)
+        settings = stored(cur)
+        models = _stored_models(cur)
+        if kind != "full" and models is None:
+            kind = run.kind = "full"
+        _step(run, "scope", lambda: _scope(cur, run, as_of, profile_ids))
+        if run.profiles:
+            _compute(cur, run, as_of, settings, models)
+        _marks(cur, run)
+        run.seconds = time.perf_counter() - started
+        cur.execute("INSERT INTO trait_runs VALUES (?, ?, ?, ?, ?, ?)",
+                    [now(), as_of, run.kind, run.profiles, run.seconds,
+                     json.dumps(run.models) if run.models else None])
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _step(run: TraitRun, name: str, fn: Callable[[], Any]) -> Any:
+    t0 = time.perf_counter()
+    result = fn()
+    run.steps[name] = run.steps.get(name, 0.0) + time.perf_counter() - t0
+    return result
+
+
+def _scope(cur: Any, run: TraitRun, as_of: datetime, profile_ids: list[str] | None) -> None:
+    if run.kind == "full":
+        run.profiles = prepare_scope(cur, as_of)
+    elif run.kind == "profiles":
+        run.profiles = prepare_scope(cur, as_of, profile_ids or [])
+    else:
+        _changed_profiles(cur)
+        cur.execute("DELETE FROM profile_traits WHERE profile_id IN "
+                    "(SELECT profile_id FROM _trait_changed) "
+                    "AND profile_id NOT IN (SELECT profile_id FROM profiles)")
+        run.profiles = prepare_scope(cur, as_of,
+                                     scope_sql="SELECT profile_id FROM _trait_changed")
+
+
+def _changed_profiles(cur: Any) -> None:
+    """Profiles with new events (up to what identity has folded in) or new merges/splits."""
+    start = _meta(cur, _EVENTS_MARK, "0")
+    end = _meta(cur, _IDENTITY_MARK, "0")
+    since = _meta(cur, _MERGES_MARK, "1970-01-01 00:00:00")
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _trait_changed AS
+        SELECT DISTINCT ip.profile_id FROM (
+            SELECT DISTINCT {builtin.record_key()} AS record FROM events
+            WHERE rowid >= {int(start)} AND rowid < {int(end)}
+        ) e JOIN identity_profiles ip USING (record)
+        UNION
+        SELECT unnest(list_append(other_profiles, profile_id)) FROM identity_merge_log
+        WHERE logged_at > ?::TIMESTAMP
+    """, [since])
+
+
+def _meta(cur: Any, key: str, default: str) -> str:
+    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def _marks(cur: Any, run: TraitRun) -> None:
+    """Remember how far the log and the merge log have been taken into account."""
+    identity_mark = _meta(cur, _IDENTITY_MARK, "0")
+    merges = cur.execute("SELECT max(logged_at) FROM identity_merge_log").fetchall()[0][0]
+    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)", [_EVENTS_MARK, identity_mark])
+    if merges is not None:
+        cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
+                    [_MERGES_MARK, str(merges)])
+
+
+def _stored_models(cur: Any) -> predict.Models | None:
+    raw = _meta(cur, _MODELS, "")
+    return predict.Models.from_dict(json.loads(raw)) if raw else None
+
+
+def _compute(cur: Any, run: TraitRun, as_of: datetime, settings: TraitsConfig,
+             models: predict.Models | None) -> None:
+    _step(run, "orders", lambda: cur.execute(builtin.ORDER_AGGREGATES,
+                                             [as_of, settings.recent_days]))
+    _step(run, "purchase_days", lambda: cur.execute(builtin.PURCHASE_DAYS))
+    _step(run, "items", lambda: cur.execute(builtin.ITEMS))
+    for sql in builtin.FAVOURITES:
+        _step(run, "favourites", lambda sql=sql: cur.execute(sql))
+    _step(run, "engagement", lambda: cur.execute(builtin.engagement_sql(), [as_of]))
+    _step(run, "people", lambda: _people(cur, as_of))
+    _step(run, "base", lambda: cur.execute(builtin.BASE, [as_of]))
+    histories = _step(run, "read", lambda: _histories(cur))
+    if run.kind == "full" or models is None:
+        models = _step(run, "fit", lambda: predict.fit(histories, settings))
+        cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
+                    [_MODELS, json.dumps(models.as_dict())])
+    run.models = models.as_dict()
+    calc = _step(run, "predict", lambda: predict.predict(histories, models, settings))
+    _step(run, "write", lambda: _write(cur, run, as_of, calc))
+    _step(run, "custom", lambda: _custom(cur, as_of))
+
+
+def _people(cur: Any, as_of: datetime) -> None:
+    from sen.traits.regions import region_of
+
+    raw = [r[0] for r in cur.execute(builtin.RAW_PROVINCES).fetchall()]
+    mapped = [region_of(value) for value in raw]
+    cur.register("_trait_regions_in", pa.table({
+        "raw": pa.array(raw, pa.string()),
+        "province": pa.array([m[0] for m in mapped], pa.string()),
+        "region": pa.array([m[1] for m in mapped], pa.string())}))
+    cur.execute("CREATE OR REPLACE TEMP TABLE _trait_regions AS SELECT * FROM _trait_regions_in")
+    cur.unregister("_trait_regions_in")
+    cur.execute(builtin.PEOPLE, [as_of])
+
+
+def _histories(cur: Any) -> predict.Histories:
+    cols = cur.execute("""
+        SELECT purchase_days, t_x, age_days, repeat_value, days_since_last_purchase,
+               previous_gap, orders, spend FROM _trait_base ORDER BY rn
+    """).fetchnumpy()
+
+    def floats(name: str) -> np.ndarray:
+        return np.asarray(cols[name], dtype=np.float64)  # masked NULLs become NaN
+
+    def filled(name: str) -> np.ndarray:
+        values = cols[name]
+        return np.ma.filled(values.astype(np.float64), np.nan) \
+            if isinstance(values, np.ma.MaskedArray) else floats(name)
+
+    return predict.Histories(
+        purchase_days=filled("purchase_days").astype(np.int64), t_x=filled("t_x"),
+        age_days=filled("age_days"), repeat_value=filled("repeat_value"),
+        days_since=filled("days_since_last_purchase"), previous_gap=filled("previous_gap"),
+        orders=filled("orders"), spend=filled("spend"))
+
+
+def _write(cur: Any, run: TraitRun, as_of: datetime, calc: dict[str, np.ndarray]) -> None:
+    n = len(calc["lifecycle_stage"])
+
+    def nullable(values: np.ndarray, kind: pa.DataType) -> pa.Array:
+        if values.dtype == object:
+            return pa.array(list(values), kind)
+        return pa.array(values, kind, mask=np.isnan(values))
+
+    table = pa.table({
+        "rn": pa.array(np.arange(n, dtype=np.int64)),
+        "rfm_r": nullable(calc["rfm_r"], pa.int8()), "rfm_f": nullable(calc["rfm_f"], pa.int8()),
+        "rfm_m": nullable(calc["rfm_m"], pa.int8()),
+        "rfm_score": nullable(calc["rfm_score"], pa.string()),
+        "rfm_group": nullable(calc["rfm_group"], pa.string()),
+        "p_alive": nullable(calc["p_alive"], pa.float64()),
+        "expected_purchases": nullable(calc["expected_purchases"], pa.float64()),
+        "expected_order_value": nullable(calc["expected_order_value"], pa.float64()),
+        "clv": nullable(calc["clv"], pa.float64()),
+        "cycle_days": nullable(calc["cycle_days"], pa.float64()),
+        "lifecycle_stage": nullable(calc["lifecycle_stage"], pa.string()),
+    })
+    cur.register("_trait_calc", table)
+    if run.kind == "full":
+        cur.execute("DELETE FROM profile_traits")
+        cur.execute("DELETE FROM profile_trait_periods")
+    else:
+        cur.execute("DELETE FROM profile_traits WHERE profile_id IN "
+                    "(SELECT profile_id FROM _trait_scope)")
+        cur.execute("DELETE FROM profile_trait_periods WHERE profile_id IN "
+                    "(SELECT profile_id FROM _trait_scope)")
+    cur.execute(builtin.WRITE, [as_of, now()])
+    cur.execute(builtin.PERIODS)
+    cur.unregister("_trait_calc")
+
+
+def _custom(cur: Any, as_of: datetime) -> None:
+    """User-defined traits, computed over the same scope."""
+    try:
+        from sen.traits import custom
+    except ImportError:  # pragma: no cover - the module ships with Sen
+        return
+    custom.compute(cur, custom.definitions_on(cur), as_of)
