@@ -49,12 +49,13 @@ def scope_orders_sql() -> str:
     """The scope's orders up to ``as_of`` (parameter 1), keyed by profile."""
     return f"""
         CREATE OR REPLACE TEMP TABLE _trait_orders AS
+        WITH o AS MATERIALIZED (
+            SELECT *, {record_key()} AS record FROM orders WHERE ordered_at <= ?
+        )
         SELECT r.profile_id, o.order_id, o.source, {channel_sql('o.channel')} AS channel,
                o.store_code, o.ordered_at, o.status, o.subtotal, o.discount, o.shipping,
                o.total, o.coupon, o.item_count
-        FROM orders o
-        JOIN _trait_records r ON r.record = {record_key('o.user_id', 'o.anonymous_id')}
-        WHERE o.ordered_at <= ?
+        FROM o JOIN _trait_records r USING (record)
     """
 
 
@@ -169,7 +170,7 @@ def engagement_sql() -> str:
     events = ", ".join(f"'{e}'" for e in ENGAGEMENT_EVENTS)
     return f"""
         CREATE OR REPLACE TEMP TABLE _trait_engage AS
-        WITH e AS (
+        WITH e AS MATERIALIZED (
             SELECT {record_key()} AS record, event,
                    NULLIF(lower(trim(json_extract_string(properties, '$.channel'))), '') AS ch,
                    timestamp

@@ -49,18 +49,21 @@ class Models:
     bgnbd: BgNbd | None
     gamma_gamma: GammaGamma | None
     rfm_cuts: rfm.RfmCuts
+    typical_cycle_days: float  # the buyers' median gap, for when there is no BG/NBD
 
     def as_dict(self) -> dict[str, Any]:
         return {"bgnbd": self.bgnbd.as_dict() if self.bgnbd else None,
                 "gamma_gamma": self.gamma_gamma.as_dict() if self.gamma_gamma else None,
-                "rfm_cuts": self.rfm_cuts.as_dict()}
+                "rfm_cuts": self.rfm_cuts.as_dict(),
+                "typical_cycle_days": self.typical_cycle_days}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Models:
         bg, gg = data.get("bgnbd"), data.get("gamma_gamma")
         return cls(BgNbd(**bg, log_likelihood=float("nan")) if bg else None,
                    GammaGamma(**gg, log_likelihood=float("nan")) if gg else None,
-                   rfm.RfmCuts.from_dict(data["rfm_cuts"]))
+                   rfm.RfmCuts.from_dict(data["rfm_cuts"]),
+                   float(data["typical_cycle_days"]))
 
 
 def fit(h: Histories, config: TraitsConfig) -> Models:
@@ -74,7 +77,7 @@ def fit(h: Histories, config: TraitsConfig) -> Models:
         if repeat.sum() >= MIN_REPEATERS else None
     buyers = h.buyers
     cuts = rfm.cuts_for(config.rfm, h.days_since[buyers], h.orders[buyers], h.spend[buyers])
-    return Models(bg, gg, cuts)
+    return Models(bg, gg, cuts, _typical_cycle(h, config))
 
 
 def predict(h: Histories, models: Models, config: TraitsConfig) -> dict[str, np.ndarray]:
@@ -98,7 +101,7 @@ def predict(h: Histories, models: Models, config: TraitsConfig) -> dict[str, np.
             float(config.clv_horizon_days), x[buyers], t_x[buyers], age[buyers])
         cycle = np.where(buyers, (bg.alpha + t_x) / (bg.r + x), np.nan)
     else:
-        cycle = _empirical_cycle(h, config)
+        cycle = _empirical_cycle(h, models.typical_cycle_days)
     if models.gamma_gamma is not None:
         value[buyers] = models.gamma_gamma.expected_order_value(
             x[buyers], h.repeat_value[buyers].astype(np.float64))
@@ -112,13 +115,17 @@ def predict(h: Histories, models: Models, config: TraitsConfig) -> dict[str, np.
     return out
 
 
-def _empirical_cycle(h: Histories, config: TraitsConfig) -> np.ndarray:
-    """Without a model: her own mean gap, else the buyers' median, else the setting."""
-    x = h.x
-    repeaters = x > 0
-    gaps = h.t_x[repeaters] / x[repeaters]
-    typical = float(np.median(gaps)) if len(gaps) else config.lifecycle.default_cycle_days
-    typical = typical if typical > 0 else config.lifecycle.default_cycle_days
+def _typical_cycle(h: Histories, config: TraitsConfig) -> float:
+    """The buyers' median mean gap between purchase days (the setting if none repeat)."""
+    repeaters = h.x > 0
+    gaps = h.t_x[repeaters] / h.x[repeaters]
+    typical = float(np.median(gaps)) if len(gaps) else 0.0
+    return typical if typical > 0 else config.lifecycle.default_cycle_days
+
+
+def _empirical_cycle(h: Histories, typical: float) -> np.ndarray:
+    """Without a model: her own mean gap between purchase days, else the typical one."""
+    x, repeaters = h.x, h.x > 0
     own = np.divide(h.t_x, x, out=np.full(len(x), typical), where=repeaters)
     own = np.where(own > 0, own, typical)
     return np.where(h.buyers, own, np.nan)

@@ -56,9 +56,10 @@ def now() -> datetime:
 
 
 def refresh(engine: DuckDBEngine, *, as_of: datetime | None = None,
-            config: TraitsConfig | None = None) -> TraitRun:
-    """Recompute every profile and refit the models; ``config`` replaces the stored settings."""
-    return _run(engine, "full", as_of or now(), config=config)
+            config: TraitsConfig | None = None, refit: bool = True) -> TraitRun:
+    """Recompute every profile and refit the models (``refit=False`` keeps the stored
+    ones); ``config`` replaces the stored settings."""
+    return _run(engine, "full", as_of or now(), config=config, refit=refit)
 
 
 def update(engine: DuckDBEngine, *, as_of: datetime | None = None) -> TraitRun:
@@ -105,7 +106,8 @@ def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = Non
 
 
 def _run(engine: DuckDBEngine, kind: str, as_of: datetime, *,
-         config: TraitsConfig | None = None, profile_ids: list[str] | None = None) -> TraitRun:
+         config: TraitsConfig | None = None, profile_ids: list[str] | None = None,
+         refit: bool = True) -> TraitRun:
     started = time.perf_counter()
     run = TraitRun(kind, as_of)
     cur = engine.cursor()
@@ -119,6 +121,8 @@ def _run(engine: DuckDBEngine, kind: str, as_of: datetime, *,
             kind = run.kind = "full"
         _step(run, "scope", lambda: _scope(cur, run, as_of, profile_ids))
         if run.profiles:
+            if models is None or (run.kind == "full" and (refit or config is not None)):
+                models = None
             _compute(cur, run, as_of, settings, models)
         _marks(cur, run)
         run.seconds = time.perf_counter() - started
@@ -161,10 +165,11 @@ def _changed_profiles(cur: Any) -> None:
     since = _meta(cur, _MERGES_MARK, "1970-01-01 00:00:00")
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE _trait_changed AS
-        SELECT DISTINCT ip.profile_id FROM (
+        WITH e AS MATERIALIZED (
             SELECT DISTINCT {builtin.record_key()} AS record FROM events
             WHERE rowid >= {int(start)} AND rowid < {int(end)}
-        ) e JOIN identity_profiles ip USING (record)
+        )
+        SELECT DISTINCT ip.profile_id FROM e JOIN identity_profiles ip USING (record)
         UNION
         SELECT unnest(list_append(other_profiles, profile_id)) FROM identity_merge_log
         WHERE logged_at > ?::TIMESTAMP
@@ -203,7 +208,7 @@ def _compute(cur: Any, run: TraitRun, as_of: datetime, settings: TraitsConfig,
     _step(run, "people", lambda: _people(cur, as_of))
     _step(run, "base", lambda: cur.execute(builtin.BASE, [as_of]))
     histories = _step(run, "read", lambda: _histories(cur))
-    if run.kind == "full" or models is None:
+    if models is None:
         models = _step(run, "fit", lambda: predict.fit(histories, settings))
         cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
                     [_MODELS, json.dumps(models.as_dict())])
