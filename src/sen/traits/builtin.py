@@ -79,14 +79,14 @@ ORDER_AGGREGATES = """
            coalesce(sum(total) FILTER (WHERE status = 'completed'
                                        AND ordered_at > $1 - to_days($2)), 0) AS spend_12m,
            min(ordered_at) FILTER (WHERE status = 'completed') AS first_purchase_at,
-           arg_min(channel, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
+           arg_min_null(channel, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
                AS first_purchase_channel,
-           arg_min(store_code, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
+           arg_min_null(store_code, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
                AS first_purchase_store,
            max(ordered_at) FILTER (WHERE status = 'completed') AS last_purchase_at,
-           arg_max(channel, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
+           arg_max_null(channel, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
                AS last_purchase_channel,
-           arg_max(store_code, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
+           arg_max_null(store_code, (ordered_at, order_id)) FILTER (WHERE status = 'completed')
                AS last_purchase_store,
            list(DISTINCT channel ORDER BY channel)
                FILTER (WHERE status = 'completed' AND channel IS NOT NULL) AS channels,
