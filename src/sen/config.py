@@ -54,6 +54,16 @@ class Settings(BaseSettings):
         description="Seconds between identity updates in `sen serve` (0 turns them off; "
         "`POST /api/identity/update` still runs one).",
     )
+    traits_interval_s: float = Field(
+        default=60.0, ge=0.0,
+        description="Seconds between trait updates of changed profiles in `sen serve` "
+        "(0 turns them off; `POST /api/traits/update` still runs one).",
+    )
+    traits_refresh_interval_s: float = Field(
+        default=86_400.0, gt=0.0,
+        description="Seconds between full trait refreshes (everyone moves one day on, the "
+        "models are refitted); the update that comes due after this long runs one.",
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # noqa: D102

@@ -66,10 +66,11 @@ class Web:
 @asynccontextmanager
 async def running(tmp_path: Path, database_url: str | None = None,
                   **settings: object) -> AsyncIterator[Web]:
-    """The app on temporary stores. Identity runs only when a test asks for it (its
-    ``identity_interval_s`` is 0 unless given), so what a test sees does not depend on
-    the updater's timing."""
+    """The app on temporary stores. Identity and traits run only when a test asks for
+    them (``identity_interval_s`` and ``traits_interval_s`` are 0 unless given), so what
+    a test sees does not depend on the updaters' timing."""
     settings.setdefault("identity_interval_s", 0)
+    settings.setdefault("traits_interval_s", 0)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=database_url,
                               secret_key="test-secret", **settings))
     async with app.router.lifespan_context(app):

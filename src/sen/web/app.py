@@ -12,6 +12,8 @@ this module or building an app touches no files. What the lifespan puts on
 ``writer``          the event writer (``sen.ingest.writer.EventWriter``), started
 ``identity``        :class:`sen.identity.jobs.IdentityUpdater`: folds new events
                     into profiles every ``identity_interval_s`` on the writer thread
+``traits``          :class:`sen.traits.jobs.TraitsUpdater`: recomputes changed
+                    profiles' traits every ``traits_interval_s``, everyone daily
 ==================  =========================================================
 
 Counts of stored and rejected events reach ``/metrics`` from the writer's
@@ -42,7 +44,8 @@ from sen.ingest.sources import WriteKeys
 from sen.ingest.writer import EventWriter
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
-from sen.web import api, error_handlers, profiles_api, profiles_ui, ui
+from sen.traits.jobs import TraitsUpdater
+from sen.web import api, error_handlers, profiles_api, profiles_ui, traits_runs_api, ui
 from sen.web.auth import RUN_IMPORTS, require_role
 from sen.web.metrics import (
     MetricsMiddleware,
@@ -84,10 +87,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.writer = _start_writer(settings, analytics)
     app.state.identity = IdentityUpdater(app.state.writer, analytics,
                                          settings.identity_interval_s).start()
+    app.state.traits = TraitsUpdater(app.state.writer, analytics, settings.traits_interval_s,
+                                     settings.traits_refresh_interval_s).start()
     try:
         yield
     finally:
-        # The updater's runs go through the writer, so it stops first.
+        # The updaters' runs go through the writer, so they stop first.
+        await run_in_threadpool(app.state.traits.stop)
         await run_in_threadpool(app.state.identity.stop)
         await run_in_threadpool(app.state.writer.stop)
         analytics.close()
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       include_in_schema=False)
     app.include_router(api.router)
     app.include_router(profiles_api.router)
+    app.include_router(traits_runs_api.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)

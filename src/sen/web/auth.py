@@ -43,6 +43,7 @@ RUN_IMPORTS = ("admin", "analyst")
 VIEW_PROFILES = ("admin", "marketer", "analyst", "support")
 DECIDE_IDENTITY = ("admin", "support")
 RUN_IDENTITY = ("admin",)
+RUN_TRAITS = ("admin", "analyst")
 
 
 class CsrfError(PermissionDeniedError):
