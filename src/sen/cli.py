@@ -24,11 +24,13 @@ from sen.errors import SenError
 from sen.identity.commands import identity_app, print_stats
 from sen.ingest.commands import import_command
 from sen.ingest.sources import SOURCE_KINDS, create_source, list_sources
+from sen.traits.commands import print_run, traits_app
 
 app = typer.Typer(help="Sen: the customer data platform for omnichannel retailers.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 app.add_typer(demo_app, name="demo")
 app.add_typer(identity_app, name="identity")
+app.add_typer(traits_app, name="traits")
 app.command("import")(import_command)
 sources_app = typer.Typer(help="Event sources and their write keys.", no_args_is_help=True)
 users_app = typer.Typer(help="People who log in to Sen.", no_args_is_help=True)
@@ -131,6 +133,7 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
     from sen.demo.load import importable_files, load
     from sen.identity import decisions, resolver
     from sen.store.analytics import DuckDBEngine
+    from sen.traits import runner
 
     files = importable_files(out)
     engine = DuckDBEngine(settings.analytics_path)
@@ -152,6 +155,8 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         with console.status("Resolving identities and scoring probable duplicates…"):
             stats = resolver.rebuild(engine)
             waiting = decisions.score_candidates(engine)
+        with console.status("Computing traits: spend, favourites, RFM, CLV, lifecycle…"):
+            traits = runner.refresh(engine)
     finally:
         engine.close()
     table = Table("file", "source", "rows", "new", "dupes", "rejected", "s",
@@ -162,6 +167,7 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
     console.print(table)
     print_stats(stats, "Identities resolved")
     console.print(f"{waiting:,} probable duplicate pairs wait for review.")
+    print_run(traits, "Traits computed")
 
 
 @sources_app.command("list")
