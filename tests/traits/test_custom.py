@@ -379,8 +379,13 @@ def test_only_the_scope_is_recomputed(engine):
     rows = cur.execute("SELECT profile_id, trait, value_num FROM custom_trait_values "
                        "ORDER BY ALL").fetchall()
     # p1 was recomputed (its old rows of every trait went); p5 is outside the scope and
-    # kept; a profile that no longer exists lost its values.
-    assert rows == [("p1", "orders_n", 2.0), ("p5", "orders_n", 9.0)]
+    # kept, and so is a profile merged away until the next full run.
+    assert rows == [("p1", "orders_n", 2.0), ("p5", "orders_n", 9.0),
+                    ("p_merged_away", "orders_n", 3.0)]
+    build_scope(cur, tuple(RECORDS))
+    compute(cur, [trait(name="orders_n", source="orders", aggregate="count")], AS_OF)
+    rows = cur.execute("SELECT profile_id FROM custom_trait_values ORDER BY ALL").fetchall()
+    assert rows == [("p1",), ("p2",)]
 
 
 def test_compute_returns_counts_for_several_definitions(engine):

@@ -519,11 +519,16 @@ def compute(cur: Any, definitions: Iterable[TraitDefinition], as_of: datetime
             ) -> dict[str, int]:
     """Recompute every definition for the profiles of ``_trait_scope`` (the runner's
     scope tables must exist on ``cur``). The scope's old values go first, of every
-    trait, and so do values of profiles that no longer exist. Returns, per trait, how
-    many profiles of the scope have a value. Runs inside the caller's transaction."""
-    _exec(cur, "DELETE FROM custom_trait_values "
-               "WHERE profile_id IN (SELECT profile_id FROM _trait_scope) "
-               "OR profile_id NOT IN (SELECT profile_id FROM profiles)")
+    trait; a scope of every profile replaces the whole table, which also drops the
+    values of profiles merged away since. Returns, per trait, how many profiles of the
+    scope have a value. Runs inside the caller's transaction."""
+    [(scope, everyone)] = _exec(cur, "SELECT (SELECT count(*) FROM _trait_scope), "
+                                     "(SELECT count(*) FROM profiles)")
+    if scope >= everyone:
+        _exec(cur, "DELETE FROM custom_trait_values")
+    else:  # an anti-join with every profile would cost more than a small update
+        _exec(cur, "DELETE FROM custom_trait_values "
+                   "WHERE profile_id IN (SELECT profile_id FROM _trait_scope)")
     found = {}
     for defn in definitions:
         sql, params = compile_sql(defn, as_of)
