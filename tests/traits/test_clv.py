@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sen.traits.clv import fit_bgnbd, fit_gamma_gamma
+from sen.traits.clv import (
+    bgnbd_log_likelihood,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_log_likelihood,
+)
 
 lifetimes = pytest.importorskip("lifetimes")
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -70,11 +75,49 @@ def test_gamma_gamma_does_not_depend_on_the_currency_unit() -> None:
     assert _rel(in_vnd.as_dict(), ref.params_.to_dict()) < 1e-3
 
 
-def test_customers_sharing_a_history_are_fitted_once_with_their_weight() -> None:
+def test_customers_counted_twice_double_the_likelihood_not_the_parameters() -> None:
     x, t_x, age, _ = _customers(800)
     once, twice = fit_bgnbd(x, t_x, age), fit_bgnbd(*(np.tile(v, 2) for v in (x, t_x, age)))
-    assert _rel(twice.as_dict(), once.as_dict()) < 1e-4
-    assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-6)
+    assert _rel(twice.as_dict(), once.as_dict()) < 1e-6
+    assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-9)
+
+
+def test_the_fits_are_maxima_of_the_per_customer_likelihoods() -> None:
+    """The summed terms behind the fit agree with the customer-level likelihoods,
+    and moving any parameter by 0.1% lowers them."""
+    x, t_x, age, value = _customers()
+    keep = x > 0
+    for fitted, per_customer in (
+        (fit_bgnbd(x, t_x, age), lambda p: bgnbd_log_likelihood(p, x, t_x, age)),
+        (fit_gamma_gamma(x, value), lambda p: gamma_gamma_log_likelihood(p, x[keep], value[keep])),
+    ):
+        best = np.array(list(fitted.as_dict().values()))
+        top = per_customer(best).sum()
+        assert top == pytest.approx(fitted.log_likelihood, rel=1e-10)
+        for i in range(len(best)):
+            for factor in (0.999, 1.001):
+                moved = best.copy()
+                moved[i] *= factor
+                assert per_customer(moved).sum() < top
+
+
+def test_degenerate_histories_stop_at_the_bounds() -> None:
+    """Everyone with the same history: the likelihood keeps rising toward infinite
+    parameters; the fit stops at the bounds, finite, without warnings."""
+    same = fit_bgnbd(np.full(100, 3.0), np.full(100, 20.0), np.full(100, 40.0))
+    params = np.array(list(same.as_dict().values()))
+    assert np.isfinite(params).all() and (params <= np.exp(12.0) * 1.0001).all()
+    nobody_again = fit_bgnbd(np.zeros(50), np.zeros(50), np.arange(50.0) + 1)
+    assert nobody_again.r < 1e-4 and nobody_again.log_likelihood == pytest.approx(0.0, abs=1e-3)
+
+
+def test_expected_cycle_days_shrink_toward_the_population() -> None:
+    model = fit_bgnbd(*_customers()[:3])
+    x, t_x = np.array([0.0, 1.0, 20.0]), np.array([0.0, 30.0, 300.0])
+    cycle = model.expected_cycle_days(x, t_x)
+    np.testing.assert_allclose(cycle, (model.alpha + t_x) / (model.r + x))
+    assert cycle[0] == pytest.approx(model.alpha / model.r)  # nothing to go on: the population's
+    assert abs(cycle[2] - 15.0) < abs(cycle[1] - 30.0)  # a frequent buyer keeps her own pace
 
 
 def test_a_lapsed_customer_is_less_likely_alive_than_a_recent_one() -> None:
@@ -87,6 +130,7 @@ def test_a_lapsed_customer_is_less_likely_alive_than_a_recent_one() -> None:
 
 @pytest.mark.parametrize(("x", "t_x", "age"), [
     ([], [], []), ([1.0], [20.0], [10.0]), ([0.0], [5.0], [10.0]), ([-1.0], [0.0], [10.0]),
+    ([1.5], [5.0], [10.0]), ([1.0], [np.nan], [10.0]),
 ])
 def test_impossible_histories_are_refused(x, t_x, age) -> None:
     with pytest.raises(ValueError):
