@@ -99,7 +99,7 @@ def predict(h: Histories, models: Models, config: TraitsConfig) -> dict[str, np.
         p_alive[buyers] = bg.p_alive(x[buyers], t_x[buyers], age[buyers])
         purchases[buyers] = bg.expected_purchases(
             float(config.clv_horizon_days), x[buyers], t_x[buyers], age[buyers])
-        cycle = np.where(buyers, (bg.alpha + t_x) / (bg.r + x), np.nan)
+        cycle = np.where(buyers, bg.expected_cycle_days(x, t_x), np.nan)
     else:
         cycle = _empirical_cycle(h, models.typical_cycle_days)
     if models.gamma_gamma is not None:
