@@ -45,7 +45,16 @@ from sen.ingest.writer import EventWriter
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
-from sen.web import api, error_handlers, profiles_api, profiles_ui, traits_runs_api, ui
+from sen.web import (
+    api,
+    error_handlers,
+    profiles_api,
+    profiles_ui,
+    traits_api,
+    traits_runs_api,
+    traits_ui,
+    ui,
+)
 from sen.web.auth import RUN_IMPORTS, require_role
 from sen.web.metrics import (
     MetricsMiddleware,
@@ -145,10 +154,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       include_in_schema=False)
     app.include_router(api.router)
     app.include_router(profiles_api.router)
+    app.include_router(traits_api.router)
     app.include_router(traits_runs_api.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)
     app.include_router(profiles_ui.router)
+    app.include_router(traits_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
