@@ -51,6 +51,7 @@ from sen.web import (
     profiles_api,
     profiles_ui,
     traits_api,
+    traits_fields_api,
     traits_runs_api,
     traits_ui,
     ui,
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       include_in_schema=False)
     app.include_router(api.router)
     app.include_router(profiles_api.router)
+    app.include_router(traits_fields_api.router)
     app.include_router(traits_api.router)
     app.include_router(traits_runs_api.router)
     app.include_router(segment_router)

@@ -23,6 +23,7 @@ from sen.errors import NotFoundError, ValidationError
 from sen.identity import decisions, normalise, profiles
 from sen.identity.ids import IdentifierType, Rejected
 from sen.store.analytics import DuckDBEngine
+from sen.traits.fields import ProfileTraits, read_profile
 
 T = TypeVar("T")
 
@@ -96,6 +97,7 @@ class Customer360:
     events: list[dict[str, Any]] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    traits: ProfileTraits | None = None
 
     @property
     def profile_id(self) -> str:
@@ -121,11 +123,12 @@ class Customer360:
 
 
 def customer_360(engine: DuckDBEngine, profile_id: str, *, with_activity: bool = False,
-                 events_limit: int = TIMELINE_LIMIT,
+                 with_traits: bool = False, events_limit: int = TIMELINE_LIMIT,
                  before: datetime | None = None) -> Customer360:
-    """The profile with its identifiers, field and merge history, and its events and
-    orders when asked. A merged-away id gives the profile it lives in now: callers
-    compare :attr:`Customer360.profile_id` with the id they asked for."""
+    """The profile with its identifiers, field and merge history; its events, orders
+    and traits when asked (the page asks for activity, which brings the traits too).
+    A merged-away id gives the profile it lives in now: callers compare
+    :attr:`Customer360.profile_id` with the id they asked for."""
     with snapshot(engine) as cur:
         current = _current(cur, profile_id)
         view = Customer360(
@@ -140,7 +143,16 @@ def customer_360(engine: DuckDBEngine, profile_id: str, *, with_activity: bool =
             view.orders = profiles.orders(cur, current)
             view.messages = profiles.events(cur, current, limit=events_limit,
                                             names=list(MESSAGE_EVENTS))
+        if with_traits or with_activity:
+            view.traits = read_profile(cur, current)
     return view
+
+
+def traits(engine: DuckDBEngine, profile_id: str) -> tuple[str, ProfileTraits]:
+    """The current id of ``profile_id`` and its traits (empty before the first computation)."""
+    with snapshot(engine) as cur:
+        current = _current(cur, profile_id)
+        return current, read_profile(cur, current)
 
 
 def events(engine: DuckDBEngine, profile_id: str, *, limit: int = TIMELINE_LIMIT,

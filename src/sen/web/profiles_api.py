@@ -34,6 +34,7 @@ from sen.web.profile_schemas import (
     ScoreOut,
     UnmergeIn,
 )
+from sen.web.traits_fields_api import ProfileTraitsOut
 from sen.web.users import User
 
 router = APIRouter(prefix="/api", tags=["profiles"])
@@ -41,6 +42,12 @@ Reader = Depends(require_role(*VIEW_PROFILES))
 Decider = Annotated[User, Depends(require_role(*DECIDE_IDENTITY))]
 Runner = Annotated[User, Depends(require_role(*RUN_IDENTITY))]
 MOVED = {307: {"model": MergedInto, "description": "The id was merged into another profile."}}
+
+
+class Profile360WithTraits(Profile360Out):
+    """The customer 360 with the profile's traits (see also ``/traits``)."""
+
+    traits: ProfileTraitsOut | None = None
 
 
 class LookupQuery(BaseModel):
@@ -97,14 +104,17 @@ def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=20
     return [ProfileSummary(**p) for p in c360.search(_engine(request), q, limit)]
 
 
-@router.get("/profiles/{profile_id}", response_model=Profile360Out, responses=MOVED,
+@router.get("/profiles/{profile_id}", response_model=Profile360WithTraits, responses=MOVED,
             dependencies=[Reader])
 def get_profile(profile_id: str, request: Request) -> Any:
-    """The golden record, identifiers, field history and merge history of a profile."""
-    view = c360.customer_360(_engine(request), profile_id)
+    """The golden record, identifiers, field history, merge history and traits of a
+    profile."""
+    view = c360.customer_360(_engine(request), profile_id, with_traits=True)
     if view.profile_id != profile_id:
         return _moved(request, profile_id, view.profile_id)
-    return Profile360Out.of(view)
+    base = Profile360Out.of(view)
+    return Profile360WithTraits(**dict(base), traits=ProfileTraitsOut.of(view.traits)
+                                if view.traits is not None else None)
 
 
 @router.get("/profiles/{profile_id}/events", response_model=list[EventOut], responses=MOVED,
