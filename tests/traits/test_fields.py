@@ -323,3 +323,23 @@ def test_export_sql_joins_traits_periods_and_custom_values(engine):
         ("p1", "Lan", "+84912345678", None, 990_000, ["store"], 990_000, None),
         ("p2", "Minh", "+84912345678", None, 10, None, 0, "đen"),
         ("p3", None, "+84912345678", None, None, None, 0, None)]
+
+
+@pytest.mark.parametrize("text,cell", [
+    ("+84912345678", "+84912345678"), ("-12", "-12"), ("+ 84 912", "+ 84 912"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("=1+1", "'=1+1"), ("\tx", "'\tx"), ("+", "'+"), ("Nguyễn Thị Lan", "Nguyễn Thị Lan"),
+    ("a=b", "a=b"), (None, None),
+])
+def test_csv_cells_are_safe_from_spreadsheets(engine, text, cell):
+    cur = engine.cursor()
+    cur.execute("INSERT INTO profiles (profile_id, record, name, identified, records) "
+                "VALUES ('p1', 'u:p1', ?, true, 1)", [text])
+    insert_traits(cur, "p1", favourite_brand=text, channels=["store", text or "web"],
+                  first_purchase_at=datetime(2026, 1, 5, 2, 5, 7, 123))
+    columns = fields.export_columns(["favourite_brand", "channels", "first_purchase_at",
+                                     "spend"], {})
+    [row] = cur.execute(*fields.csv_sql(columns)).fetchall()
+    assert row[1] == row[4] == cell
+    assert row[5] == f"store, {text or 'web'}"
+    assert row[6:] == ("2026-01-05 02:05:07", 0)

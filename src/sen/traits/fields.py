@@ -480,27 +480,60 @@ def export_columns(names: Iterable[str], custom: Mapping[str, CustomTrait]
 
 
 def export_sql(columns: list[ExportColumn]) -> tuple[str, list[Any]]:
-    """Every profile with its contact columns and the asked traits, by profile id."""
+    """Every profile with its contact columns and the asked traits, by profile id.
+
+    Columns are named ``c0``, ``c1``... in :func:`export_header`'s order."""
     select = [f"p.{c}" for c in CONTACT_COLUMNS]
     joins, params = [], []
     for i, col in enumerate(columns):
         if col.kind == "builtin":
             select.append(f"t.{col.name}")
         elif col.kind == "period":
-            select.append(f"coalesce(x{i}.spend, 0) AS x{i}")
+            select.append(f"coalesce(x{i}.spend, 0)")
             joins.append(f"LEFT JOIN profile_trait_periods x{i} "
                          f"ON x{i}.profile_id = p.profile_id AND x{i}.period = ?")
             params.append(col.arg)
         else:
-            value = "value_text" if col.type == "text" else "value_num"
-            select.append(f"x{i}.{value} AS x{i}")
+            select.append(f"x{i}.{'value_text' if col.type == 'text' else 'value_num'}")
             joins.append(f"LEFT JOIN custom_trait_values x{i} "
                          f"ON x{i}.profile_id = p.profile_id AND x{i}.trait = ?")
             params.append(col.arg)
-    sql = (f"SELECT {', '.join(select)} FROM profiles p "
+    sql = (f"SELECT {', '.join(f'{e} AS c{i}' for i, e in enumerate(select))} FROM profiles p "
            "LEFT JOIN profile_traits t ON t.profile_id = p.profile_id "
            f"{' '.join(joins)} ORDER BY p.profile_id")
     return sql, params
+
+
+# A spreadsheet runs a cell starting with =, @, a tab or a return, or with + or - when
+# what follows is not a number, as a formula. Phones such as +84912345678 are numbers.
+_FORMULA = r"^[=@\t\r]|^[+-]"
+_SIGNED_NUMBER = r"^[+-][0-9 ]*[0-9][0-9 ]*$"
+
+
+def _formula_safe(text: str) -> str:
+    """SQL: the text with a leading apostrophe when a spreadsheet would run it."""
+    return (f"CASE WHEN regexp_matches({text}, '{_FORMULA}') "
+            f"AND NOT regexp_matches({text}, '{_SIGNED_NUMBER}') "
+            f"THEN chr(39) || {text} ELSE {text} END")
+
+
+def csv_sql(columns: list[ExportColumn]) -> tuple[str, list[Any]]:
+    """:func:`export_sql` with each value as a CSV cell shows it: lists joined with
+    commas, moments as ``2026-01-05 02:05:00`` (UTC), text safe from spreadsheets."""
+    types = ["text"] * len(CONTACT_COLUMNS) + [c.type for c in columns]
+    cells = []
+    for i, type_ in enumerate(types):
+        if type_ == "list":
+            cells.append(_formula_safe(f"array_to_string(c{i}, ', ')"))
+        elif type_ == "date":
+            cells.append(f"strftime(c{i}, '%Y-%m-%d %H:%M:%S')")
+        elif type_ == "text":
+            cells.append(_formula_safe(f"c{i}"))
+        else:
+            cells.append(f"c{i}")
+    sql, params = export_sql(columns)
+    cells_sql = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
+    return f"SELECT {cells_sql} FROM ({sql}) ORDER BY c0", params
 
 
 def export_header(columns: list[ExportColumn]) -> list[str]:

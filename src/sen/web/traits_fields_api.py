@@ -43,7 +43,6 @@ FORMATS = ("csv", "xlsx")
 BATCH = 10_000
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header
 MOVED = {307: {"model": MergedInto, "description": "The id was merged into another profile."}}
-FORMULA_START = ("=", "@", "\t", "\r")
 
 
 def _engine(request: Request) -> Any:
@@ -135,7 +134,7 @@ def unprocessable(exc: ValidationError) -> JSONResponse:
 # -- cells --------------------------------------------------------------------------------
 
 def _text(value: Any) -> Any:
-    """A value as an export cell: lists joined, moments in ISO form, the rest as is."""
+    """A value as an Excel cell: lists joined, moments in ISO form, the rest as is."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value if v is not None)
     if isinstance(value, datetime):
@@ -145,31 +144,23 @@ def _text(value: Any) -> Any:
     return value
 
 
-def csv_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; phones stay."""
-    value = _text(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value and (
-            value.startswith(FORMULA_START) or
-            (value[0] in "+-" and not value[1:].replace(" ", "").isdigit())):
-        return "'" + value
-    return value
+def csv_chunks(batches: Any, header: list[str], con: Any) -> Iterator[bytes]:
+    """The export as UTF-8 CSV with a BOM, one Arrow batch at a time; closes ``con``.
 
+    The cells come formatted from SQL (:func:`sen.traits.fields.csv_sql`) and Arrow
+    writes them, so a million rows take seconds rather than minutes of Python.
+    """
+    from pyarrow import csv as arrow_csv
 
-def csv_chunks(result: Any, header: list[str], con: Any) -> Iterator[bytes]:
-    """The export as UTF-8 CSV with a BOM, ``BATCH`` rows at a time; closes ``con``."""
+    options = arrow_csv.WriteOptions(include_header=False, quoting_style="needed")
     try:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(header)
-        while rows := result.fetchmany(BATCH):
-            writer.writerows([csv_cell(v) for v in row] for row in rows)
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
+        head = io.StringIO()
+        csv.writer(head, lineterminator="\n").writerow(header)
+        yield ("\ufeff" + head.getvalue()).encode("utf-8")
+        for batch in batches:
+            out = io.BytesIO()
+            arrow_csv.write_csv(batch, out, options)
+            yield out.getvalue()
     finally:
         con.close()
 
@@ -243,22 +234,22 @@ def export(request: Request, _: Annotated[User, Depends(require_role(*EXPORT_TRA
                                            catalogue.custom_traits(engine.cursor()))
     except ValidationError as exc:
         return unprocessable(exc)
-    sql, params = catalogue.export_sql(columns)
     header = catalogue.export_header(columns)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     # Its own connection: the rows are read on whichever threads serve the response.
     con = engine.cursor().cursor()
     if format == "csv":
         try:
-            result = con.execute(sql, params)
+            sql, params = catalogue.csv_sql(columns)
+            batches = con.sql(sql, params=params).to_arrow_reader(BATCH)
         except BaseException:
             con.close()
             raise
         return StreamingResponse(
-            csv_chunks(result, header, con), media_type="text/csv; charset=utf-8",
+            csv_chunks(batches, header, con), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="sen-traits-{stamp}.csv"'})
     try:
-        handle = xlsx_file(con.execute(sql, params), header)
+        handle = xlsx_file(con.execute(*catalogue.export_sql(columns)), header)
     except ValidationError as exc:
         return unprocessable(exc)
     finally:
