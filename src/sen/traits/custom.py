@@ -412,7 +412,7 @@ def _filter_sql(d: TraitDefinition, f: Filter) -> Frag:
         bound = [float(v) if numeric else _bound(v) for v in items]
         test = _cat(("coalesce(list_contains(?, ", [bound]), x, "), false)")
         return _cat("NOT ", test) if f.op == "not_in" else test
-    value = [_bound(f.value)]  # type: ignore[arg-type]
+    value = [_bound(items[0])]
     if f.op == "contains":
         return _cat("contains(lower(", x, ("), lower(?))", value))
     if f.op == "starts_with":
