@@ -24,14 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticError
 
-from sen.errors import ConfigError
 from sen.identity.duplicates import DuplicateSettings
 from sen.identity.golden import SurvivorshipRules
 from sen.identity.rules import MergeRules
+from sen.store import settings
 
 META_KEY = "identity_config"
 
@@ -48,28 +46,17 @@ class IdentityConfig(BaseModel):
 
 def load_file(path: Path) -> IdentityConfig:
     """Read a YAML file; a mistake names the file, the setting and what is wrong."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Cannot read the identity settings in {path}: {exc}") from exc
-    return parse(data, source=str(path))
+    return settings.load_yaml(IdentityConfig, path, "identity settings")
 
 
 def parse(data: Any, source: str = "identity settings") -> IdentityConfig:
-    try:
-        return IdentityConfig.model_validate(data)
-    except PydanticError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise ConfigError(f"The {source} are not valid: {problems}.") from exc
+    return settings.parse(IdentityConfig, data, source)
 
 
 def stored(cur: Any) -> IdentityConfig:
-    """The settings the store's profiles were built with (defaults if none yet)."""
-    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [META_KEY]).fetchall()
-    return IdentityConfig.model_validate_json(rows[0][0]) if rows else IdentityConfig()
+    """The settings in use (defaults if none were given yet)."""
+    return settings.stored(cur, IdentityConfig, META_KEY)
 
 
 def store(cur: Any, config: IdentityConfig) -> None:
-    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
-                [META_KEY, config.model_dump_json()])
+    settings.store(cur, META_KEY, config)

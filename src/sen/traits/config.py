@@ -24,11 +24,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticError
 
-from sen.errors import ConfigError
+from sen.store import settings
 
 META_KEY = "traits_config"
 
@@ -145,28 +143,17 @@ class TraitsConfig(BaseModel):
 
 def load_file(path: Path) -> TraitsConfig:
     """Read a YAML file; a mistake names the file, the setting and what is wrong."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Cannot read the trait settings in {path}: {exc}") from exc
-    return parse(data, source=str(path))
+    return settings.load_yaml(TraitsConfig, path, "trait settings")
 
 
 def parse(data: Any, source: str = "trait settings") -> TraitsConfig:
-    try:
-        return TraitsConfig.model_validate(data)
-    except PydanticError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise ConfigError(f"The {source} are not valid: {problems}.") from exc
+    return settings.parse(TraitsConfig, data, source)
 
 
 def stored(cur: Any) -> TraitsConfig:
-    """The settings in use (defaults if none were given)."""
-    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [META_KEY]).fetchall()
-    return TraitsConfig.model_validate_json(rows[0][0]) if rows else TraitsConfig()
+    """The settings in use (defaults if none were given yet)."""
+    return settings.stored(cur, TraitsConfig, META_KEY)
 
 
 def store(cur: Any, config: TraitsConfig) -> None:
-    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
-                [META_KEY, config.model_dump_json()])
+    settings.store(cur, META_KEY, config)
