@@ -52,26 +52,36 @@ def scope_orders_sql() -> str:
         WITH o AS MATERIALIZED (
             SELECT *, {record_key()} AS record FROM orders WHERE ordered_at <= ?
         )
-        SELECT r.profile_id, o.order_id, o.source, {channel_sql('o.channel')} AS channel,
-               o.store_code, o.ordered_at, o.status, o.subtotal, o.discount, o.shipping,
-               o.total, o.coupon, o.item_count
+        SELECT r.pk, r.profile_id, o.order_id, o.source,
+               {channel_sql('o.channel')} AS channel, o.store_code, o.ordered_at, o.status,
+               o.subtotal, o.discount, o.shipping, o.total, o.coupon, o.item_count
         FROM o JOIN _trait_records r USING (record)
     """
 
 
+# A view: only user-defined traits over order lines read every column of it.
 SCOPE_LINES = """
-    CREATE OR REPLACE TEMP TABLE _trait_lines AS
-    SELECT o.profile_id, o.order_id, o.ordered_at, o.channel, o.store_code, o.status,
+    CREATE OR REPLACE TEMP VIEW _trait_lines AS
+    SELECT o.pk, o.profile_id, o.order_id, o.ordered_at, o.channel, o.store_code, o.status,
            i.product_id, i.sku, i.name, i.brand, i.category, i.size, i.colour, i.quantity,
            i.price, i.discount, i.coupon,
            coalesce(i.price, 0) * coalesce(i.quantity, 1) - coalesce(i.discount, 0) AS amount
     FROM order_items i JOIN _trait_orders o USING (order_id)
 """
 
+# What favourites and item counts need of the purchased lines, narrow and integer-keyed.
+PURCHASED_LINES = """
+    CREATE OR REPLACE TEMP TABLE _trait_bought AS
+    SELECT o.pk, o.ordered_at, i.brand, i.category, i.size,
+           coalesce(i.quantity, 1) AS quantity
+    FROM order_items i JOIN _trait_orders o USING (order_id)
+    WHERE o.status = 'completed'
+"""
+
 # Parameters: as_of, recent_days.
 ORDER_AGGREGATES = """
     CREATE OR REPLACE TEMP TABLE _trait_agg AS
-    SELECT profile_id,
+    SELECT pk,
            count(*) FILTER (WHERE status = 'completed') AS orders,
            coalesce(sum(total) FILTER (WHERE status = 'completed'), 0) AS spend,
            count(*) FILTER (WHERE status = 'completed'
@@ -91,7 +101,7 @@ ORDER_AGGREGATES = """
            list(DISTINCT channel ORDER BY channel)
                FILTER (WHERE status = 'completed' AND channel IS NOT NULL) AS channels,
            count(*) FILTER (WHERE status = 'refunded') AS returned_orders
-    FROM _trait_orders GROUP BY profile_id
+    FROM _trait_orders GROUP BY pk
 """
 
 # One row per buyer: what the BG/NBD and Gamma-Gamma models and the stages need.
@@ -99,63 +109,65 @@ ORDER_AGGREGATES = """
 PURCHASE_DAYS = """
     CREATE OR REPLACE TEMP TABLE _trait_days AS
     WITH d AS (
-        SELECT profile_id, ordered_at::DATE AS day, sum(total) AS total
+        SELECT pk, ordered_at::DATE AS day, sum(total) AS total
         FROM _trait_orders WHERE status = 'completed' GROUP BY ALL
     ), ranked AS (
-        SELECT *, row_number() OVER (PARTITION BY profile_id ORDER BY day DESC) AS back
+        SELECT *, row_number() OVER (PARTITION BY pk ORDER BY day DESC) AS back
         FROM d
     )
-    SELECT profile_id, count(*) AS purchase_days,
+    SELECT pk, count(*) AS purchase_days,
            min(day) AS first_day, max(day) AS last_day,
            max(day) FILTER (WHERE back = 2) AS previous_day,
            sum(total) AS day_total, arg_min(total, day) AS first_day_total
-    FROM ranked GROUP BY profile_id
+    FROM ranked GROUP BY pk
 """
 
 ITEMS = """
     CREATE OR REPLACE TEMP TABLE _trait_items AS
-    SELECT profile_id, sum(coalesce(quantity, 1))::INTEGER AS items
-    FROM _trait_lines WHERE status = 'completed' GROUP BY profile_id
+    SELECT pk, sum(quantity)::INTEGER AS items FROM _trait_bought GROUP BY pk
 """
 
 
-def favourite_sql(name: str, column: str, relation: str, weight: str) -> str:
+def favourite_sql(name: str, column: str, relation: str, weight: str, where: str = "") -> str:
     """The most frequent ``column`` per profile among purchases; recent, then A-Z, wins ties."""
     return f"""
         CREATE OR REPLACE TEMP TABLE _trait_fav_{name} AS
-        SELECT profile_id, arg_max(v, (n, last, -rank_az)) AS favourite_{name}
+        SELECT pk, arg_max(v, (n, last, -rank_az)) AS favourite_{name}
         FROM (
-            SELECT profile_id, v, n, last,
-                   dense_rank() OVER (PARTITION BY profile_id ORDER BY v) AS rank_az
+            SELECT pk, v, n, last,
+                   dense_rank() OVER (PARTITION BY pk ORDER BY v) AS rank_az
             FROM (
-                SELECT profile_id, {column} AS v, sum({weight}) AS n, max(ordered_at) AS last
+                SELECT pk, {column} AS v, sum({weight}) AS n, max(ordered_at) AS last
                 FROM {relation}
-                WHERE status = 'completed' AND {column} IS NOT NULL AND trim({column}) <> ''
+                WHERE {where} {column} IS NOT NULL AND trim({column}) <> ''
                 GROUP BY ALL
             )
         )
-        GROUP BY profile_id
+        GROUP BY pk
     """
 
 
 FAVOURITES = (
-    favourite_sql("brand", "brand", "_trait_lines", "coalesce(quantity, 1)"),
-    favourite_sql("category", "category", "_trait_lines", "coalesce(quantity, 1)"),
-    favourite_sql("size", "size", "_trait_lines", "coalesce(quantity, 1)"),
-    favourite_sql("store", "store_code", "_trait_orders", "1"),
+    favourite_sql("brand", "brand", "_trait_bought", "quantity"),
+    favourite_sql("category", "category", "_trait_bought", "quantity"),
+    favourite_sql("size", "size", "_trait_bought", "quantity"),
+    favourite_sql("store", "store_code", "_trait_orders", "1", "status = 'completed' AND"),
 )
 
 PERIODS = """
     INSERT INTO profile_trait_periods
-    SELECT profile_id, period, count(*)::INTEGER, sum(coalesce(total, 0))
+    SELECT s.profile_id, p.period, p.orders, p.spend
     FROM (
-        SELECT profile_id, total, strftime(ordered_at, '%Y') AS period
-        FROM _trait_orders WHERE status = 'completed'
-        UNION ALL
-        SELECT profile_id, total, strftime(ordered_at, '%Y-%m')
-        FROM _trait_orders WHERE status = 'completed'
-    )
-    GROUP BY ALL
+        SELECT pk, period, count(*)::INTEGER AS orders, sum(coalesce(total, 0)) AS spend
+        FROM (
+            SELECT pk, total, strftime(ordered_at, '%Y') AS period
+            FROM _trait_orders WHERE status = 'completed'
+            UNION ALL
+            SELECT pk, total, strftime(ordered_at, '%Y-%m')
+            FROM _trait_orders WHERE status = 'completed'
+        )
+        GROUP BY ALL
+    ) p JOIN _trait_scope s USING (pk)
 """
 
 ENGAGEMENT_EVENTS = ("Message Clicked", "Message Opened")
@@ -177,22 +189,22 @@ def engagement_sql() -> str:
             FROM events
             WHERE type = 'track' AND event IN ({events}) AND timestamp <= $1
         ), per_channel AS (
-            SELECT r.profile_id, e.ch,
+            SELECT r.pk, e.ch,
                    count(*) FILTER (WHERE e.event = 'Message Clicked') AS clicks,
                    count(*) FILTER (WHERE e.event = 'Message Opened') AS opens,
                    max(e.timestamp) AS last
             FROM e JOIN _trait_records r USING (record)
             WHERE e.ch IS NOT NULL GROUP BY ALL
         )
-        SELECT profile_id, arg_max(ch, (clicks, opens, last)) AS preferred_channel
-        FROM per_channel GROUP BY profile_id
+        SELECT pk, arg_max(ch, (clicks, opens, last)) AS preferred_channel
+        FROM per_channel GROUP BY pk
     """
 
 
 # Parameters: as_of. The golden record's facts, with the region table joined.
 PEOPLE = """
     CREATE OR REPLACE TEMP TABLE _trait_people AS
-    SELECT p.profile_id, p.birth_date, p.store_code AS home_store,
+    SELECT s.pk, p.birth_date, p.store_code AS home_store,
            p.province AS stated_province,
            CASE WHEN p.birth_date IS NULL THEN NULL
                 ELSE datesub('year', p.birth_date, $1::DATE) END AS age,
@@ -225,7 +237,7 @@ def valid_age_sql(age: str) -> str:
 # Parameter: as_of.
 BASE = f"""
     CREATE OR REPLACE TEMP TABLE _trait_base AS
-    SELECT row_number() OVER (ORDER BY s.profile_id) - 1 AS rn, s.profile_id,
+    SELECT s.pk AS rn, s.profile_id,
            coalesce(a.orders, 0)::INTEGER AS orders, coalesce(a.spend, 0)::BIGINT AS spend,
            CASE WHEN a.orders > 0 THEN round(a.spend / a.orders)::BIGINT END AS aov,
            coalesce(a.orders_12m, 0)::INTEGER AS orders_12m,
@@ -257,15 +269,15 @@ BASE = f"""
            date_diff('day', d.previous_day, d.last_day) AS previous_gap,
            d.last_day
     FROM _trait_scope s
-    LEFT JOIN _trait_agg a USING (profile_id)
-    LEFT JOIN _trait_items i USING (profile_id)
-    LEFT JOIN _trait_days d USING (profile_id)
-    LEFT JOIN _trait_fav_brand fb USING (profile_id)
-    LEFT JOIN _trait_fav_store fs USING (profile_id)
-    LEFT JOIN _trait_fav_category fc USING (profile_id)
-    LEFT JOIN _trait_fav_size fz USING (profile_id)
-    LEFT JOIN _trait_engage e USING (profile_id)
-    LEFT JOIN _trait_people p USING (profile_id)
+    LEFT JOIN _trait_agg a USING (pk)
+    LEFT JOIN _trait_items i USING (pk)
+    LEFT JOIN _trait_days d USING (pk)
+    LEFT JOIN _trait_fav_brand fb USING (pk)
+    LEFT JOIN _trait_fav_store fs USING (pk)
+    LEFT JOIN _trait_fav_category fc USING (pk)
+    LEFT JOIN _trait_fav_size fz USING (pk)
+    LEFT JOIN _trait_engage e USING (pk)
+    LEFT JOIN _trait_people p USING (pk)
     LEFT JOIN _trait_regions rp ON rp.raw = p.stated_province
     LEFT JOIN stores hs ON hs.store_code = p.home_store
     LEFT JOIN _trait_regions rh ON rh.raw = hs.province
@@ -297,5 +309,5 @@ WRITE = """
                 THEN (b.last_day + round(c.cycle_days)::INTEGER)::TIMESTAMP END,
            c.lifecycle_stage
     FROM _trait_base b JOIN _trait_calc c USING (rn)
-    ORDER BY b.profile_id
+    ORDER BY b.rn
 """

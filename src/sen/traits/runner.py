@@ -76,7 +76,8 @@ def compute_profiles(engine: DuckDBEngine, profile_ids: Iterable[str], *,
 def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = None, *,
                   scope_sql: str | None = None) -> int:
     """Create the scope tables every trait reads: ``_trait_scope``, ``_trait_records``,
-    ``_trait_orders`` and ``_trait_lines``. Returns the number of profiles in scope.
+    ``_trait_orders`` and the view ``_trait_lines``, each with the profile's ``pk``.
+    Returns the number of profiles in scope.
 
     ``profile_ids`` (or a ``scope_sql`` query returning ``profile_id``) limits
     the scope; neither means every profile.
@@ -84,23 +85,23 @@ def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = Non
     if profile_ids is not None:
         cur.register("_trait_ids", pa.table({"profile_id": pa.array(profile_ids, pa.string())}))
         scope_sql = "SELECT profile_id FROM _trait_ids"
-    if scope_sql is None:
-        cur.execute("CREATE OR REPLACE TEMP TABLE _trait_scope AS "
-                    "SELECT profile_id FROM profiles")
-        cur.execute("CREATE OR REPLACE TEMP TABLE _trait_records AS "
-                    "SELECT record, profile_id FROM identity_profiles")
-    else:
-        cur.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _trait_scope AS
-            SELECT DISTINCT profile_id FROM profiles
-            WHERE profile_id IN ({scope_sql})
-        """)
-        cur.execute("""
-            CREATE OR REPLACE TEMP TABLE _trait_records AS
-            SELECT record, profile_id FROM identity_profiles
-            WHERE profile_id IN (SELECT profile_id FROM _trait_scope)
-        """)
+    # pk numbers the scope in profile_id order: the key every aggregate groups by.
+    where = "" if scope_sql is None else f"WHERE profile_id IN ({scope_sql})"
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _trait_scope AS
+        SELECT profile_id, (row_number() OVER (ORDER BY profile_id) - 1)::INTEGER AS pk
+        FROM (SELECT DISTINCT profile_id FROM profiles {where})
+    """)
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE _trait_records AS
+        SELECT ip.record, s.profile_id, s.pk
+        FROM identity_profiles ip JOIN _trait_scope s USING (profile_id)
+    """)
     cur.execute(builtin.scope_orders_sql(), [as_of])
+    kinds = cur.execute("SELECT table_type FROM information_schema.tables "
+                        "WHERE table_name = '_trait_lines'").fetchall()
+    if kinds and kinds[0][0] != "VIEW":  # a table of the same name, made by hand
+        cur.execute("DROP TABLE _trait_lines")
     cur.execute(builtin.SCOPE_LINES)
     return int(cur.execute("SELECT count(*) FROM _trait_scope").fetchall()[0][0])
 
@@ -201,6 +202,7 @@ def _compute(cur: Any, run: TraitRun, as_of: datetime, settings: TraitsConfig,
     _step(run, "orders", lambda: cur.execute(builtin.ORDER_AGGREGATES,
                                              [as_of, settings.recent_days]))
     _step(run, "purchase_days", lambda: cur.execute(builtin.PURCHASE_DAYS))
+    _step(run, "lines", lambda: cur.execute(builtin.PURCHASED_LINES))
     _step(run, "items", lambda: cur.execute(builtin.ITEMS))
     for sql in builtin.FAVOURITES:
         _step(run, "favourites", lambda sql=sql: cur.execute(sql))
