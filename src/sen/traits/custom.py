@@ -437,12 +437,12 @@ def _rows_sql(d: TraitDefinition, as_of: datetime) -> Frag:
     value: Frag = ("NULL", []) if d.property is None else _expr(d, d.property, _value_kind(d))
     filters = [_filter_sql(d, f) for f in d.filters]
     if d.source == "events":
-        # Only the named event's rows are joined to the scope's records.
-        events = _cat(("SELECT user_id, anonymous_id, timestamp, properties FROM events "
+        # Only the named event's rows are joined to the scope's records, on a record
+        # column: joined on the record's expression, DuckDB plans a cross product.
+        events = _cat((f"SELECT {record_key()} AS record, timestamp, properties FROM events "
                        "WHERE type = 'track' AND event = ? AND ", [d.event]),
                       _cat(*_window(d, as_of, "timestamp"), sep=" AND "))
-        source = _cat("(", events, ") e JOIN _trait_records r ON r.record = ",
-                      record_key("e.user_id", "e.anonymous_id"))
+        source = _cat("(", events, ") e JOIN _trait_records r ON r.record = e.record")
         return _cat("SELECT r.profile_id, e.timestamp AS ts, ", value, " AS v FROM ", source,
                     *((" WHERE ", _cat(*filters, sep=" AND ")) if filters else ()))
     conds = [("list_contains(?, t.status)", [d.order_statuses]),
