@@ -343,3 +343,17 @@ def test_csv_cells_are_safe_from_spreadsheets(engine, text, cell):
     assert row[1] == row[4] == cell
     assert row[5] == f"store, {text or 'web'}"
     assert row[6:] == ("2026-01-05 02:05:07", 0)
+
+
+def test_the_type_of_a_user_defined_trait_is_its_definitions_result_type() -> None:
+    def kind(**definition: Any) -> str:
+        return fields.custom_trait(definition["name"], definition).type
+
+    assert kind(name="first_brand", source="order_lines", aggregate="min",
+                property="brand") == "text"
+    assert kind(name="cheapest", source="order_lines", aggregate="min",
+                property="price") == "number"
+    assert kind(name="first_order", source="orders", aggregate="min",
+                property="ordered_at") == "text"
+    assert kind(name="brands", source="order_lines", aggregate="distinct",
+                property="brand") == "number"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sen.errors import ValidationError
+from sen.errors import SenError, ValidationError
 from sen.traits.config import DEFAULT_GROUPS
 from sen.traits.regions import PROVINCES, fold
 
@@ -293,16 +293,23 @@ class CustomTrait:
 
 
 def custom_trait(name: str, definition: str | Mapping[str, Any] | None) -> CustomTrait:
-    """A definition's name, type and labels: ``most_frequent`` gives text, the rest numbers.
+    """A definition's name, type and label (the name stands in for a missing label).
 
-    ``label`` may be one string or ``{"vi": ..., "en": ...}``; the name stands in for it.
+    The type is the definition's own ``result_type`` (``most_frequent``, and
+    ``min``/``max`` of text or times, give text); for a definition that no
+    longer parses, ``most_frequent`` alone means text.
     """
+    from sen.traits import custom
+
     data = json.loads(definition) if isinstance(definition, str) else dict(definition or {})
     data = data if isinstance(data, dict) else {}
     label = data.get("label") or name
     vi, en = (label.get("vi") or label.get("en") or name, label.get("en") or
               label.get("vi") or name) if isinstance(label, dict) else (str(label), str(label))
-    kind = "text" if data.get("aggregate") == "most_frequent" else "number"
+    try:
+        kind = custom.parse(data).result_type
+    except SenError:
+        kind = "text" if data.get("aggregate") == "most_frequent" else "number"
     return CustomTrait(name, kind, vi, en, str(data.get("description") or ""), data)
 
 
