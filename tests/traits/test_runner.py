@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sen.traits import runner
+from sen.traits import custom, runner
 from sen.traits.config import RfmRules, TraitsConfig
 from tests.traits.shop import Shop
 
@@ -228,7 +228,13 @@ def test_events_identity_has_not_folded_in_wait_for_the_next_update(shop: Shop) 
 
 
 def test_a_merge_moves_the_history_and_drops_the_merged_away_profile(shop: Shop) -> None:
+    custom.save(shop.engine, custom.parse({"name": "bags", "source": "order_lines",
+                                           "aggregate": "count", "filters": [
+                                               {"property": "category", "op": "=",
+                                                "value": "Túi xách"}]}), "test")
     runner.refresh(shop.engine, as_of=AS_OF)
+    values = "SELECT profile_id, value_num FROM custom_trait_values ORDER BY 1"
+    assert shop.cur.execute(values).fetchall() == [("p_hoa", 1.0), ("p_lan", 1.0)]
     cur = shop.cur
     cur.execute("UPDATE identity_profiles SET profile_id = 'p_lan' WHERE profile_id = 'p_hoa'")
     cur.execute("DELETE FROM profiles WHERE profile_id = 'p_hoa'")
@@ -238,8 +244,10 @@ def test_a_merge_moves_the_history_and_drops_the_merged_away_profile(shop: Shop)
     assert run.profiles == 1
     lan = shop.traits("p_lan")
     assert (lan["orders"], lan["channels"]) == (5, ["app", "marketplace", "store", "web"])
-    gone = cur.execute("SELECT count(*) FROM profile_traits WHERE profile_id = 'p_hoa'")
-    assert gone.fetchall() == [(0,)]
+    assert cur.execute(values).fetchall() == [("p_lan", 2.0)]
+    for table in ("profile_traits", "profile_trait_periods", "custom_trait_values"):
+        gone = cur.execute(f"SELECT count(*) FROM {table} WHERE profile_id = 'p_hoa'")
+        assert gone.fetchall() == [(0,)], table
 
 
 def test_compute_profiles_on_demand(shop: Shop) -> None:

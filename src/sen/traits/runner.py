@@ -152,9 +152,10 @@ def _scope(cur: Any, run: TraitRun, as_of: datetime, profile_ids: list[str] | No
         run.profiles = prepare_scope(cur, as_of, profile_ids or [])
     else:
         _changed_profiles(cur)
-        cur.execute("DELETE FROM profile_traits WHERE profile_id IN "
-                    "(SELECT profile_id FROM _trait_changed) "
-                    "AND profile_id NOT IN (SELECT profile_id FROM profiles)")
+        for table in ("profile_traits", "profile_trait_periods", "custom_trait_values"):
+            cur.execute(f"DELETE FROM {table} WHERE profile_id IN "  # merged away
+                        "(SELECT profile_id FROM _trait_changed "
+                        " WHERE profile_id NOT IN (SELECT profile_id FROM profiles))")
         run.profiles = prepare_scope(cur, as_of,
                                      scope_sql="SELECT profile_id FROM _trait_changed")
 
