@@ -185,6 +185,10 @@ def _more_history(shop: Shop) -> None:
     shop.order("a:shopee:77", datetime(2026, 6, 25), 900_000, channel="lazada",
                lines=((VELA, "Giày nữ", "38", 1, 900_000),))
     shop.event("u:pos:2", "Message Clicked", datetime(2026, 6, 26), {"channel": "sms"})
+    # The till typed Minh's id with spaces: the order is still his.
+    shop.cur.execute("INSERT INTO orders (order_id, message_id, source, channel, user_id, "
+                     "ordered_at, status, total) VALUES ('T1', 'm-T1', 'pos', 'store', "
+                     "' pos:2  ', TIMESTAMP '2026-06-27 10:00', 'completed', 450000)")
     shop.identity_caught_up()
 
 
@@ -196,7 +200,8 @@ def test_an_update_recomputes_only_profiles_with_new_events(shop: Shop) -> None:
     assert (run.kind, run.profiles) == ("incremental", 2)  # Hoa and Minh
     hoa = shop.traits("p_hoa")
     assert (hoa["orders"], hoa["spend"], hoa["channels"]) == (2, 1_600_000, ["marketplace"])
-    assert shop.traits("p_minh")["preferred_channel"] == "sms"
+    minh = shop.traits("p_minh")
+    assert (minh["preferred_channel"], minh["orders"], minh["spend"]) == ("sms", 1, 450_000)
     assert shop.traits("p_lan")["computed_at"] == lan_before["computed_at"]
     assert runner.update(shop.engine, as_of=AS_OF).profiles == 0  # nothing new since
 

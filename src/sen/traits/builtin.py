@@ -45,12 +45,22 @@ def channel_sql(column: str) -> str:
     return f"CASE {arms} ELSE NULLIF({folded}, '') END"
 
 
-def scope_orders_sql() -> str:
-    """The scope's orders up to ``as_of`` (parameter 1), keyed by profile."""
+def scope_orders_sql(*, everyone: bool) -> str:
+    """The scope's orders up to ``as_of`` (parameter 1), keyed by profile.
+
+    For part of the profiles, orders are first narrowed by their trimmed ids
+    (a superset of the scope's records, and cheap), so the exact record key is
+    computed for a few orders rather than all of them.
+    """
+    narrow = "" if everyone else """
+        AND (trim(user_id) IN (SELECT substr(record, 3) FROM _trait_records
+                               WHERE starts_with(record, 'u:'))
+             OR trim(anonymous_id) IN (SELECT substr(record, 3) FROM _trait_records
+                                       WHERE starts_with(record, 'a:')))"""
     return f"""
         CREATE OR REPLACE TEMP TABLE _trait_orders AS
         WITH o AS MATERIALIZED (
-            SELECT *, {record_key()} AS record FROM orders WHERE ordered_at <= ?
+            SELECT *, {record_key()} AS record FROM orders WHERE ordered_at <= ? {narrow}
         )
         SELECT r.pk, r.profile_id, o.order_id, o.source,
                {channel_sql('o.channel')} AS channel, o.store_code, o.ordered_at, o.status,

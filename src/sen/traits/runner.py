@@ -97,7 +97,7 @@ def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = Non
         SELECT ip.record, s.profile_id, s.pk
         FROM identity_profiles ip JOIN _trait_scope s USING (profile_id)
     """)
-    cur.execute(builtin.scope_orders_sql(), [as_of])
+    cur.execute(builtin.scope_orders_sql(everyone=scope_sql is None), [as_of])
     kinds = cur.execute("SELECT table_type FROM information_schema.tables "
                         "WHERE table_name = '_trait_lines'").fetchall()
     if kinds and kinds[0][0] != "VIEW":  # a table of the same name, made by hand
