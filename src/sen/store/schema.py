@@ -251,4 +251,10 @@ DDL: tuple[str, ...] = (
         profiles BIGINT NOT NULL, seconds DOUBLE NOT NULL, models JSON
     )
     """,
+    # Segments (sen.segments): who is in each saved segment now.
+    """
+    CREATE TABLE IF NOT EXISTS segment_members (
+        segment VARCHAR NOT NULL, profile_id VARCHAR NOT NULL
+    )
+    """,
 )
