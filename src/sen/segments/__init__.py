@@ -1,0 +1,1 @@
+"""sen.segments: rule language, compiler, snapshots, exports and audience sync."""
