@@ -2,7 +2,7 @@
 
 SQLite by default, PostgreSQL in production; the same code and the same tests
 run on both. Tables here hold definitions and state (users, write keys, import
-runs), never the event log.
+runs, saved segments), never the event log.
 """
 
 from __future__ import annotations
@@ -78,6 +78,21 @@ import_runs = sa.Table(
     sa.Column("quarantine_path", sa.String(500)),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime),
+)
+
+# Saved segments (sen.segments.saved): the rule is JSON text of sen.segments.rules.
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("refresh_minutes", sa.Integer, nullable=False, server_default="60"),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_by", sa.String(120)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -257,4 +257,29 @@ DDL: tuple[str, ...] = (
         segment VARCHAR NOT NULL, profile_id VARCHAR NOT NULL
     )
     """,
+    # Every run of a saved segment: its size history, and its members at the time.
+    """
+    CREATE TABLE IF NOT EXISTS segment_runs (
+        segment VARCHAR NOT NULL, run_at TIMESTAMP NOT NULL, as_of TIMESTAMP NOT NULL,
+        members BIGINT NOT NULL, entered BIGINT NOT NULL, exited BIGINT NOT NULL,
+        seconds DOUBLE NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS segment_snapshots (
+        segment VARCHAR NOT NULL, run_at TIMESTAMP NOT NULL, profile_id VARCHAR NOT NULL
+    )
+    """,
+    # Events by profile (sen.segments.events): every tracked, page and screen event
+    # of a record that has a profile, with the profile it belongs to now, so
+    # segment conditions read events without joining the log to identity.
+    # Message events' channel, campaign and journey are columns. Refreshed for the
+    # records a merge or split moved; rebuilt from the log at any time.
+    """
+    CREATE TABLE IF NOT EXISTS profile_events (
+        profile_id VARCHAR NOT NULL, event VARCHAR NOT NULL, timestamp TIMESTAMP NOT NULL,
+        source VARCHAR, channel VARCHAR, campaign_id VARCHAR, journey_id VARCHAR,
+        properties JSON, record VARCHAR NOT NULL, event_rowid BIGINT NOT NULL
+    )
+    """,
 )
