@@ -50,6 +50,7 @@ from sen.web import (
     error_handlers,
     profiles_api,
     profiles_ui,
+    segments_api,
     traits_api,
     traits_fields_api,
     traits_runs_api,
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_fields_api.router)
     app.include_router(traits_api.router)
     app.include_router(traits_runs_api.router)
+    app.include_router(segments_api.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)
