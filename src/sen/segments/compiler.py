@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from sen.errors import ValidationError
@@ -289,14 +290,20 @@ def _window(ts: ir.TimestampValue, w: Window, as_of: datetime) -> ir.BooleanValu
     return ts <= ibis.literal(as_of)
 
 
+@ibis.udf.scalar.builtin(signature=((dt.json, dt.string), dt.string))
+def json_extract_string(value, path):  # noqa: ANN001, ANN201 - the engine's own function
+    """A JSON value's text at ``path`` (DuckDB ``->>``, Spark ``get_json_object``)."""
+
+
 def _property(events: ir.Table, path: str, value: Any) -> ir.Value:
-    """A JSON property, read as a number when compared with one, else as text."""
-    node = events.properties
-    for part in path.split("."):
-        node = node[part]
+    """A JSON property, read as a number when compared with one, else as text.
+
+    ``path`` passed the rule's identifier pattern, so ``$.a.b`` is well formed.
+    """
+    text = json_extract_string(events.properties, "$." + path)
     sample = value[0] if isinstance(value, list) and value else value
     numeric = isinstance(sample, int | float) and not isinstance(sample, bool)
-    return node.unwrap_as("float64" if numeric else "string")
+    return text.try_cast("float64") if numeric else text
 
 
 def _event(c: EventCondition, ctx: Context) -> ir.BooleanValue:
