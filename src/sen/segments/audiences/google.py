@@ -20,6 +20,7 @@ Hashes follow :func:`~sen.segments.audiences.normalise.google_email` and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -135,7 +136,11 @@ class GoogleCustomerMatch:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = self.client.post(f"{self.root}/{path}", json=body, headers=self._headers())
+            response = self.client.post(
+                f"{self.root}/{path}",
+                content=json.dumps(body, separators=(",", ":")).encode(),
+                headers={**self._headers(), "content-type": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise AudienceUploadError(
                 f"Google Ads could not be reached: {exc}.",
