@@ -26,6 +26,13 @@ META_KEYS = {"EXTERN_ID", "EMAIL", "PHONE", "GEN", "DOBY", "DOBM", "DOBD", "LN",
 META_SINGLE = {"EMAIL_SHA256", "PHONE_SHA256", "MOBILE_ADVERTISER_ID"}
 
 
+def _failure(fail_next: list[int], failures: dict[int, int], number: int) -> int | None:
+    """The status to fail request ``number`` with, if a test asked for one."""
+    if fail_next:
+        return fail_next.pop(0)
+    return failures.pop(number, None)
+
+
 @dataclass
 class Received:
     method: str
@@ -41,6 +48,7 @@ class MetaGraph:
     token: str = "meta-token"
     expired_tokens: set[str] = field(default_factory=set)
     fail_next: list[int] = field(default_factory=list)
+    failures: dict[int, int] = field(default_factory=dict)  # request number → HTTP status
     received: list[Received] = field(default_factory=list)
     audiences: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
 
@@ -63,8 +71,7 @@ class MetaGraph:
         raw = await request.body()
         self.received.append(Received(request.method, request.url.path,
                                       dict(request.headers), raw))
-        if self.fail_next:
-            status = self.fail_next.pop(0)
+        if status := _failure(self.fail_next, self.failures, len(self.received) - 1):
             return self.error(status, 2, "An unexpected error has occurred. Please retry your "
                               "request later.", transient=True)
         if request.headers.get("content-type") != "application/x-www-form-urlencoded":
@@ -137,6 +144,7 @@ class GoogleAds:
     expired_tokens: set[str] = field(default_factory=set)
     login_customer_id: str | None = None
     fail_next: list[int] = field(default_factory=list)
+    failures: dict[int, int] = field(default_factory=dict)  # request number → HTTP status
     received: list[Received] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
     lists: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
@@ -160,8 +168,7 @@ class GoogleAds:
     async def handle(self, request: Request) -> JSONResponse:
         raw = await request.body()
         self.received.append(Received("POST", request.url.path, dict(request.headers), raw))
-        if self.fail_next:
-            status = self.fail_next.pop(0)
+        if status := _failure(self.fail_next, self.failures, len(self.received) - 1):
             return self.error(status, "UNAVAILABLE", "The service is currently unavailable.",
                               [{"internalError": "TRANSIENT_ERROR"}])
         if refused := self._auth(request):

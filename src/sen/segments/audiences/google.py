@@ -85,8 +85,14 @@ class GoogleCustomerMatch:
         self.login_customer_id = login_customer_id.replace("-", "") if login_customer_id else None
         self.root = f"{base_url.rstrip('/')}/{api_version}"
         self.max_identifiers = max_identifiers_per_request
+        self._owns_client = client is None
         self.client = client or httpx.Client(timeout=timeout)
         self.jobs: list[str] = []
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            self.client.close()
 
     def add(self, members: Sequence[Member]) -> None:
         """Add members in one job (create, add operations, run)."""

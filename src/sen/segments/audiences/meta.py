@@ -72,9 +72,15 @@ class MetaCustomAudience:
         self.access_token = access_token
         self.url = f"{base_url.rstrip('/')}/{api_version}/{audience_id}/users"
         self.batch_size = batch_size
+        self._owns_client = client is None
         self.client = client or httpx.Client(timeout=timeout)
         self.session_ids = session_ids or (lambda: secrets.randbits(63))
         self.responses: list[dict[str, Any]] = []
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            self.client.close()
 
     def add(self, members: Sequence[Member]) -> None:
         """Add members, in one upload session of batches of at most ``batch_size`` rows."""
