@@ -51,6 +51,7 @@ from sen.web import (
     profiles_api,
     profiles_ui,
     segments_api,
+    segments_ui,
     traits_api,
     traits_fields_api,
     traits_runs_api,
@@ -165,5 +166,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     app.include_router(profiles_ui.router)
     app.include_router(traits_ui.router)
+    app.include_router(segments_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,0 +1,171 @@
+"""The segment pages: the list with sizes and trends, the builder, one segment, overlap.
+
+The list, a segment's history and the overlap matrix are server-rendered like
+every other page. The builder is the one place with JavaScript
+(``static/segments.js``, plain, no framework, nothing from the internet): it
+edits the rule as a tree, asks ``POST /api/segments/preview`` for the count,
+each branch's count and a few members as the rule changes, and saves through
+``PUT /api/segments/{name}``. What it needs at start (the field list, the saved
+segments, the rule being edited, its words) comes in the page as JSON, so the
+builder opens without a round trip. **Chạy ngay / Run now** is a plain form.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
+
+from sen.errors import ValidationError
+from sen.segments import rules, saved
+from sen.traits import fields as catalogue
+from sen.web import i18n
+from sen.web.auth import VIEW_PROFILES, require_role
+from sen.web.segments_api import DEFINE_SEGMENTS
+from sen.web.traits_fields_api import EXPORT_TRAITS
+from sen.web.ui import locale_of, mark_ui, render
+from sen.web.users import User
+
+router = APIRouter(dependencies=[Depends(mark_ui)], include_in_schema=False)
+Reader = Annotated[User, Depends(require_role(*VIEW_PROFILES))]
+Definer = Annotated[User, Depends(require_role(*DEFINE_SEGMENTS))]
+FLASH = "flash"
+TREND_RUNS = 20
+EVENT_NAMES = 100
+OVERLAP_MAX = 20
+MESSAGE_KINDS = ("received", "delivered", "opened", "clicked", "converted")
+# Words the builder's script shows; sent with the page in its language.
+BUILDER_WORDS = (
+    "builder.all", "builder.any", "builder.add_condition", "builder.add_group",
+    "builder.negate", "builder.negated", "builder.remove", "builder.kind",
+    "builder.kind.trait", "builder.kind.event", "builder.kind.segment",
+    "builder.kind.message", "builder.choose_field", "builder.did", "builder.did_not",
+    "builder.within_days", "builder.days", "builder.event_name", "builder.member",
+    "builder.not_member", "builder.campaign", "builder.period", "builder.empty",
+    "builder.incomplete", "builder.members", "builder.yes", "builder.no",
+    "builder.saving", "builder.name_needed", "op.between",
+    "op.within_days", "op.more_than_days_ago",
+    *(f"message.{k}" for k in MESSAGE_KINDS),
+    *(f"op.{o}" for o in ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains",
+                          "starts_with", "is_set", "is_not_set")),
+)
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """A size trend as an SVG polyline, oldest run on the left."""
+
+    width: int
+    height: int
+    points: str
+    last: tuple[float, float] | None
+
+
+def sparkline(sizes: list[int], width: int = 120, height: int = 28, pad: float = 3) -> Sparkline:
+    """Lay out ``sizes`` (oldest first) in a ``width`` x ``height`` box; flat when constant."""
+    if not sizes:
+        return Sparkline(width, height, "", None)
+    low, high = min(sizes), max(sizes)
+    span = (high - low) or 1
+    step = (width - 2 * pad) / max(len(sizes) - 1, 1)
+    coords = [(round(pad + i * step, 1),
+               round(height - pad - (height - 2 * pad) * ((v - low) / span if high > low
+                                                         else 0.5), 1))
+              for i, v in enumerate(sizes)]
+    return Sparkline(width, height, " ".join(f"{x},{y}" for x, y in coords), coords[-1])
+
+
+def _json(data: Any) -> Markup:
+    """Data for a ``<script type="application/json">``: nothing in it can close the tag."""
+    text = json.dumps(jsonable_encoder(data), ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e")
+                  .replace("&", "\\u0026"))
+
+
+def _event_names(engine: Any) -> list[str]:
+    rows = engine.cursor().execute(
+        "SELECT event FROM events WHERE type = 'track' AND event IS NOT NULL "
+        "GROUP BY event ORDER BY count(*) DESC LIMIT ?", [EVENT_NAMES]).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+@router.get("/segments")
+def segments_page(request: Request, user: Reader) -> Response:
+    """Every saved segment: its size at the last run, when that was, and the trend."""
+    engine = request.app.state.analytics
+    rows = []
+    for s in saved.all_segments(request.app.state.ops):
+        runs = saved.history(engine, s.name, TREND_RUNS)
+        sizes = [r.members for r in reversed(runs)]
+        rows.append({"segment": s, "last": runs[0] if runs else None,
+                     "previous": runs[1] if len(runs) > 1 else None,
+                     "trend": sparkline(sizes)})
+    return render(request, "segments.html", {
+        "rows": rows, "can_define": user.role in DEFINE_SEGMENTS,
+        "flash": request.session.pop(FLASH, None)}, user=user)
+
+
+def _builder(request: Request, user: User, segment: saved.Segment | None) -> Response:
+    engine, ops = request.app.state.analytics, request.app.state.ops
+    lang = locale_of(request, user)
+    others = [{"name": s.name, "title": s.title} for s in saved.all_segments(ops)
+              if segment is None or s.name != segment.name]
+    history = saved.history(engine, segment.name) if segment else []
+    setup = {
+        "lang": lang, "fields": catalogue.field_list(engine), "segments": others,
+        "events": _event_names(engine), "messages": list(MESSAGE_KINDS),
+        "rule": rules.dump(segment.rule) if segment else None,
+        "name": segment.name if segment else None,
+        "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},
+        "can_define": user.role in DEFINE_SEGMENTS,
+    }
+    return render(request, "segment_builder.html", {
+        "segment": segment, "setup": _json(setup), "history": history,
+        "trend": sparkline([r.members for r in reversed(history[:TREND_RUNS])], 240, 40),
+        "can_define": user.role in DEFINE_SEGMENTS, "can_export": user.role in EXPORT_TRAITS,
+        "flash": request.session.pop(FLASH, None)}, user=user)
+
+
+@router.get("/segments/new")
+def new_segment(request: Request, user: Reader) -> Response:
+    """An empty builder (readers can explore counts; only definers can save)."""
+    return _builder(request, user, None)
+
+
+@router.get("/segments/overlap")
+def overlap_page(request: Request, user: Reader,
+                 names: Annotated[list[str], Query()] = []) -> Response:  # noqa: B006
+    """Choose segments; the members every pair shares (the diagonal is each one's size)."""
+    if len(names) > OVERLAP_MAX:
+        raise ValidationError(f"Choose at most {OVERLAP_MAX} segments.", field="names")
+    segments = saved.all_segments(request.app.state.ops)
+    known = {s.name: s for s in segments}
+    chosen = [n for n in dict.fromkeys(names) if n in known]
+    matrix = saved.overlap(request.app.state.analytics, chosen) if chosen else None
+    return render(request, "segments_overlap.html", {
+        "segments": segments, "chosen": chosen, "matrix": matrix, "titles": {
+            n: s.title for n, s in known.items()}}, user=user)
+
+
+@router.get("/segments/{name}")
+def segment_page(request: Request, name: str, user: Reader) -> Response:
+    """A saved segment in the builder, with its runs and a Run now button."""
+    return _builder(request, user, saved.get(request.app.state.ops, name))
+
+
+@router.post("/segments/{name}/run")
+def run_now(request: Request, name: str, user: Definer) -> Response:
+    """Recompute the members on the writer thread, then back to the segment's page."""
+    segment = saved.get(request.app.state.ops, name)
+    engine = request.app.state.analytics
+    done = request.app.state.writer.run_exclusive(lambda: saved.run(engine, segment))
+    lang = locale_of(request, user)
+    request.session[FLASH] = {"key": "segments.ran", "params": {
+        k: i18n.format_number(getattr(done, k), lang) for k in ("members", "entered",
+                                                                 "exited")}}
+    return RedirectResponse(f"/segments/{name}", status_code=303)

@@ -1,0 +1,169 @@
+"""End to end in headless Chromium: build a nested segment rule, watch the count, save it.
+
+A real server on 127.0.0.1 over the customers of :mod:`tests.web.customers` with
+their traits computed: Lan is the one buyer (a new customer); everyone else is a
+prospect, and nobody lives in the South.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sen.config import Settings
+from sen.identity import resolver
+from sen.ingest.writer import EventWriter
+from sen.segments import rules
+from sen.store import operational
+from sen.store.analytics import DuckDBEngine
+from sen.traits import runner
+from sen.web import create_app, create_user
+from tests.support import serve_in_thread
+
+from . import customers as data
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "mat-khau-marketing"
+ROOT = "#builder > .node.group"
+FIRST = f"{ROOT} > .node-children > .node:nth-child(1)"
+GROUP = f"{ROOT} > .node-children > .node:nth-child(2)"
+REGION = f"{GROUP} > .node-children > .node:nth-child(1)"
+STAGE = f"{GROUP} > .node-children > .node:nth-child(2)"
+
+
+def rule(orders: int, stage: str) -> dict[str, Any]:
+    return {"all": [{"trait": "orders", "op": ">=", "value": orders},
+                    {"any": [{"trait": "region", "op": "=", "value": "South"},
+                             {"not": {"trait": "lifecycle_stage", "op": "=", "value": stage}}]}]}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """Sen on 127.0.0.1 with a marketer and every test customer, traits computed."""
+    settings = Settings(data_dir=tmp_path / "data", secret_key="browser-test",
+                        identity_interval_s=0, traits_interval_s=0)
+    ops = operational.connect(settings.operational_url)
+    create_user(ops, "thu", PASSWORD, "marketer", display_name="Lê Anh Thư")
+    ops.dispose()
+    engine = DuckDBEngine(settings.analytics_path)
+    writer = EventWriter(engine)
+    for events, source in data.everyone():
+        writer.write_sync(data.rows(events, source))
+    resolver.rebuild(engine)
+    runner.refresh(engine)
+    engine.close()
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+def call_api(browser, method: str, path: str, body: Any = None) -> dict:  # noqa: ANN001
+    """A JSON request with the page's session cookie and CSRF token, from inside the page."""
+    text = browser.execute_async_script(
+        "const [method, path, body, done] = arguments;"
+        "const csrf = document.querySelector('meta[name=\"csrf-token\"]').content;"
+        "fetch(path, {method, headers: {'Content-Type': 'application/json',"
+        " 'X-CSRF-Token': csrf}, body: body === null ? undefined : JSON.stringify(body)})"
+        ".then(r => r.text().then(t => done(JSON.stringify({status: r.status, body: t}))))"
+        ".catch(e => done(JSON.stringify({status: 0, body: JSON.stringify(String(e))})));",
+        method, path, body)
+    answer = json.loads(text)
+    return {"status": answer["status"], "body": json.loads(answer["body"])}
+
+
+def test_build_a_nested_rule_watch_the_count_and_save(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+
+    def find(css: str):  # noqa: ANN202 - nodes are redrawn, so always look them up afresh
+        return browser.find_element(By.CSS_SELECTOR, css)
+
+    def choose(node: str, what: str, value: str) -> None:
+        Select(find(f"{node} > .node-head > select.{what}")).select_by_value(value)
+
+    def count_is(expected: int) -> None:
+        wait.until(lambda _: find("#segment-count").get_attribute("data-count") == str(expected))
+
+    browser.get(server + "/segments/new")
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    browser.find_element(By.ID, "username").send_keys("thu")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Tạo phân khúc"
+    assert find('nav a[aria-current="page"]').text == "Phân khúc"
+
+    # all: [orders >= 1, any: [region = South, not(lifecycle_stage = prospect)]]
+    choose(FIRST, "field", "orders")
+    assert Select(find(f"{FIRST} select.op")).first_selected_option.get_attribute("value") == ">="
+    find(f"{FIRST} input.value").send_keys("1")
+    find(f"{ROOT} > .node-tools > .add-group").click()
+    choose(GROUP, "group-op", "any")
+    choose(REGION, "field", "region")
+    choose(REGION, "value", "South")
+    find(f"{GROUP} > .node-tools > .add-condition").click()
+    choose(STAGE, "field", "lifecycle_stage")
+    choose(STAGE, "value", "prospect")
+    find(f"{STAGE} > .node-head > button.negate").click()
+    assert "negated" in find(STAGE).get_attribute("class")
+
+    api = call_api(browser, "POST", "/api/segments/preview", {"rule": rule(1, "prospect")})
+    assert api["status"] == 200, api
+    expected = api["body"]["count"]
+    count_is(expected)
+    assert expected == 1 and find("#segment-count").text == "1"
+    branches = {b["path"]: b["count"] for b in api["body"]["branches"]}
+    for node, path in ((FIRST, "all[0]"), (GROUP, "all[1]"), (REGION, "all[1].any[0]"),
+                       (STAGE, "all[1].any[1]")):
+        assert find(node).get_attribute("data-path") == path
+        badge = find(f"{node} > .node-head > .branch-count")
+        assert badge.get_attribute("data-count") == str(branches[path]), path
+    assert branches["all[1].any[1]"] == 1 and branches["all[1].any[0]"] == 0
+    sample = browser.find_elements(By.CSS_SELECTOR, "#sample tbody tr a")
+    assert [a.text for a in sample] == ["Nguyễn Thị Lan"]
+    assert "/profiles/p_" in sample[0].get_attribute("href")
+
+    # Not a new customer instead of not a prospect: Lan (new) drops out.
+    choose(STAGE, "value", "new")
+    count_is(0)
+    assert call_api(browser, "POST", "/api/segments/preview",
+                    {"rule": rule(1, "new")})["body"]["count"] == 0
+    # Orders >= 0: every prospect comes in.
+    value = find(f"{FIRST} input.value")
+    value.clear()
+    value.send_keys("0")
+    six = call_api(browser, "POST", "/api/segments/preview", {"rule": rule(0, "new")})
+    assert six["body"]["count"] == 6
+    count_is(6)
+    assert find(f"{FIRST} > .node-head > .branch-count").text == "7"
+
+    find("#show-sql").click()
+    wait.until(lambda _: "profile_traits" in find("#segment-sql").text)
+
+    find("#segment-name").send_keys("chua-mua-hang")
+    find("#segment-title").send_keys("Khách chưa mua hàng")
+    find("#save-segment").click()
+    wait.until(ec.url_to_be(server + "/segments/chua-mua-hang"))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Khách chưa mua hàng"))
+    saved = call_api(browser, "GET", "/api/segments/chua-mua-hang")
+    assert saved["status"] == 200
+    assert saved["body"]["title"] == "Khách chưa mua hàng"
+    assert saved["body"]["rule"] == rules.dump(rules.parse(rule(0, "new")))
+
+    # The saved rule loads back into the builder, with its count; then run it.
+    count_is(6)
+    assert find(f"{STAGE} > .node-head > select.value").get_attribute("value") == "new"
+    assert find("#no-runs")
+    find("#run-now").click()
+    flash = wait.until(ec.presence_of_element_located((By.ID, "flash")))
+    assert "6 khách hàng, 6 vào" in flash.text
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#history tbody td")]
+    assert cells[1:4] == ["6", "6", "0"]
+    listed = call_api(browser, "GET", "/api/segments")["body"]
+    assert [(s["name"], s["history"][0]["members"]) for s in listed] == [("chua-mua-hang", 6)]
