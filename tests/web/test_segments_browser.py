@@ -167,3 +167,53 @@ def test_build_a_nested_rule_watch_the_count_and_save(server, browser):
     assert cells[1:4] == ["6", "6", "0"]
     listed = call_api(browser, "GET", "/api/segments")["body"]
     assert [(s["name"], s["history"][0]["members"]) for s in listed] == [("chua-mua-hang", 6)]
+
+
+def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, browser):
+    """Events (with a property filter the builder has no inputs for), segment membership,
+    messages and a negated group: loaded into the builder, counted, saved again as is."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(server + "/login")
+    browser.find_element(By.ID, "username").send_keys("thu")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.ID, "who")))
+    everything = {"all": [
+        {"event": "Product Viewed", "within_days": 30,
+         "where": [{"property": "sku", "op": "is_set"}]},
+        {"not": {"any": [{"segment": "buyers"},
+                         {"message": "clicked", "campaign": "C1", "within_days": 7}]}},
+        {"trait": "age", "op": "between", "value": [18, 60]},
+        {"trait": "channels", "op": "in", "value": ["store", "web"]},
+    ]}
+    assert call_api(browser, "PUT", "/api/segments/buyers",
+                    {"title": "Khách đã mua", "rule": {"trait": "orders", "op": ">=",
+                                                       "value": 1}})["status"] == 200
+    assert call_api(browser, "PUT", "/api/segments/mixed",
+                    {"title": "Đủ loại", "rule": everything})["status"] == 200
+    expected = call_api(browser, "POST", "/api/segments/preview",
+                        {"rule": everything})["body"]
+
+    browser.get(server + "/segments/mixed")
+    wait.until(lambda _: browser.find_element(By.ID, "segment-count").get_attribute(
+        "data-count") == str(expected["count"]))
+    group = browser.find_element(By.CSS_SELECTOR, '[data-path="all[1]"]')
+    assert "negated" in group.get_attribute("class")
+    kinds = [Select(s).first_selected_option.get_attribute("value") for s in
+             browser.find_elements(By.CSS_SELECTOR, "#builder select.kind")]
+    assert kinds == ["event", "segment", "message", "trait", "trait"]
+    branches = {b["path"]: b["count"] for b in expected["branches"]}
+    badge = browser.find_element(By.CSS_SELECTOR,
+                                 '[data-path="all[1].not.any[1]"] > .node-head > .branch-count')
+    assert badge.get_attribute("data-count") == str(branches["all[1].not.any[1]"])
+
+    browser.find_element(By.ID, "save-segment").click()
+    wait.until(ec.staleness_of(group))
+    wait.until(ec.presence_of_element_located((By.ID, "segment-count")))
+    saved = call_api(browser, "GET", "/api/segments/mixed")["body"]
+    assert saved["rule"] == rules.dump(rules.parse(everything))
+    assert saved["title"] == "Đủ loại"
