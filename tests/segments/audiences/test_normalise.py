@@ -9,6 +9,7 @@ with Sen's code.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,22 @@ def test_sha256_hex_shape() -> None:
     assert is_sha256_hex(sha256_hex("x"))
     assert not is_sha256_hex(sha256_hex("x").upper())
     assert not is_sha256_hex("84912345678")
+
+
+def test_the_tables_in_docs_match_the_code() -> None:
+    """docs/audiences.md shows phones and emails with their digests; they must be right."""
+    text = (Path(__file__).parents[3] / "docs" / "audiences.md").read_text(encoding="utf-8")
+    rows = [
+        [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("| `")
+    ]
+    phones = [r for r in rows if len(r) == 5]
+    emails = [r for r in rows if len(r) == 3]
+    assert len(phones) == 5 and len(emails) == 2
+    for raw, meta, meta_hash, google, google_hash in phones:
+        assert (meta_phone(raw).value, google_phone(raw).value) == (meta, google)
+        assert (digest(meta), digest(google)) == (meta_hash, google_hash)
+    for raw, normalised, hashed in emails:
+        assert meta_email(raw).value == google_email(raw).value == normalised
+        assert digest(normalised) == hashed
