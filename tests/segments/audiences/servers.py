@@ -214,6 +214,10 @@ class GoogleAds:
         if not re.fullmatch(rf"customers/{customer_id}/userLists/\d+", user_list):
             return self.invalid("The user list is not valid.",
                                 {"offlineUserDataJobError": "INVALID_USER_LIST_ID"})
+        consent = job["customerMatchUserListMetadata"].get("consent", {})
+        if any(k not in ("adUserData", "adPersonalization") or v not in ("GRANTED", "DENIED")
+               for k, v in consent.items()):
+            return self.invalid("Invalid consent.", {"fieldError": "INVALID_VALUE"})
         name = f"customers/{customer_id}/offlineUserDataJobs/{len(self.jobs) + 1001}"
         self.jobs[name] = Job(customer_id, user_list)
         return JSONResponse({"resourceName": name})

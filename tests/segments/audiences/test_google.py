@@ -90,6 +90,16 @@ def test_the_default_limit_is_100000_identifiers_per_request() -> None:
         client("http://unused", max_identifiers_per_request=100_001)
 
 
+def test_consent_is_sent_in_the_job_metadata(google_server) -> None:
+    ads, url = google_server
+    client(url, consent={"adUserData": "GRANTED", "adPersonalization": "GRANTED"}).add(MEMBERS)
+    assert ads.received[0].body == (
+        b'{"job":{"type":"CUSTOMER_MATCH_USER_LIST","customerMatchUserListMetadata":'
+        b'{"userList":"customers/1234567890/userLists/555",'
+        b'"consent":{"adUserData":"GRANTED","adPersonalization":"GRANTED"}}}}'
+    )
+
+
 def test_login_customer_id_is_sent_when_set(google_server) -> None:
     ads, url = google_server
     ads.login_customer_id = "9876543210"

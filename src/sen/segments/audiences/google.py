@@ -21,7 +21,7 @@ Hashes follow :func:`~sen.segments.audiences.normalise.google_email` and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -55,7 +55,10 @@ class GoogleCustomerMatch:
     ``user_list_id`` the list's numeric id. ``access_token`` is an OAuth 2.0
     access token for the ``adwords`` scope, or a callable returning a fresh
     one (tokens live about an hour). ``login_customer_id`` is the manager
-    account's id when access goes through one.
+    account's id when access goes through one. ``consent`` is sent as the
+    job's ``customerMatchUserListMetadata.consent`` when given, e.g.
+    ``{"adUserData": "GRANTED", "adPersonalization": "GRANTED"}`` (Google
+    requires it for people in the EEA).
     """
 
     name = "google"
@@ -68,6 +71,7 @@ class GoogleCustomerMatch:
         developer_token: str,
         access_token: str | Callable[[], str],
         login_customer_id: str | None = None,
+        consent: Mapping[str, str] | None = None,
         api_version: str = "v26",
         base_url: str = "https://googleads.googleapis.com",
         max_identifiers_per_request: int = MAX_IDENTIFIERS_PER_REQUEST,
@@ -87,6 +91,7 @@ class GoogleCustomerMatch:
         self.max_identifiers = max_identifiers_per_request
         self._owns_client = client is None
         self.client = client or httpx.Client(timeout=timeout)
+        self.consent = dict(consent) if consent else None
         self.jobs: list[str] = []
 
     def close(self) -> None:
@@ -121,10 +126,10 @@ class GoogleCustomerMatch:
         batches = self.operation_batches(kind, members)
         if not batches:
             return
-        job = {
-            "type": "CUSTOMER_MATCH_USER_LIST",
-            "customerMatchUserListMetadata": {"userList": self.user_list},
-        }
+        metadata: dict[str, Any] = {"userList": self.user_list}
+        if self.consent:
+            metadata["consent"] = self.consent
+        job = {"type": "CUSTOMER_MATCH_USER_LIST", "customerMatchUserListMetadata": metadata}
         create = f"customers/{self.customer_id}/offlineUserDataJobs:create"
         created = self._post(create, {"job": job})
         name = created["resourceName"]
