@@ -70,18 +70,18 @@ def test_a_second_run_with_no_change_sends_nothing() -> None:
 
 
 @pytest.fixture(params=["meta", "google"])
-def destination(request, meta_server, google_server):
+def destination(request):
     """A real client on a local server, a function reading back the audience's hashes, and
     the server (for its ``failures``)."""
     if request.param == "meta":
-        graph, url = meta_server
+        graph, url = request.getfixturevalue("meta_server")
         meta = MetaCustomAudience("6123", "meta-token", base_url=url)
 
         def meta_hashes() -> set[str]:
             return {h for row in graph.audiences.get("6123", set()) for h in row if h}
 
         return meta, meta_hashes, graph
-    ads, url = google_server
+    ads, url = request.getfixturevalue("google_server")
     google = GoogleCustomerMatch("1234567890", "555", developer_token="dev-token",
                                  access_token="google-token", base_url=url)
 
