@@ -124,8 +124,8 @@ _BROWSING = """
         FROM r
     )
     SELECT p.profile_id, e.event, e.ts, 'bench',
-           CASE WHEN e.event LIKE 'Message%' THEN ['sms', 'zalo', 'email', 'push'][(1 + e.h % 4)::BIGINT]
-           END,
+           CASE WHEN e.event LIKE 'Message%'
+                THEN ['sms', 'zalo', 'email', 'push'][(1 + e.h % 4)::BIGINT] END,
            CASE WHEN e.event LIKE 'Message%' THEN 'C' || (e.h % 12)::VARCHAR END,
            NULL,
            CASE WHEN e.event = 'Product Viewed'
