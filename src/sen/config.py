@@ -59,6 +59,16 @@ class Settings(BaseSettings):
         description="Seconds between trait updates of changed profiles in `sen serve` "
         "(0 turns them off; `POST /api/traits/update` still runs one).",
     )
+    profile_events_interval_s: float = Field(
+        default=5.0, ge=0.0,
+        description="Seconds between updates of the events-by-profile table segments read "
+        "(0 turns them off).",
+    )
+    segments_interval_s: float = Field(
+        default=60.0, ge=0.0,
+        description="Seconds between checks for saved segments due a refresh (each segment "
+        "sets how often it refreshes; 0 turns the checks off).",
+    )
     traits_refresh_interval_s: float = Field(
         default=86_400.0, gt=0.0,
         description="Seconds between full trait refreshes (everyone moves one day on, the "

@@ -66,11 +66,13 @@ class Web:
 @asynccontextmanager
 async def running(tmp_path: Path, database_url: str | None = None,
                   **settings: object) -> AsyncIterator[Web]:
-    """The app on temporary stores. Identity and traits run only when a test asks for
-    them (``identity_interval_s`` and ``traits_interval_s`` are 0 unless given), so what
-    a test sees does not depend on the updaters' timing."""
+    """The app on temporary stores. Identity, traits, events by profile and segments
+    run only when a test asks for them (their intervals are 0 unless given), so what a
+    test sees does not depend on the updaters' timing."""
     settings.setdefault("identity_interval_s", 0)
     settings.setdefault("traits_interval_s", 0)
+    settings.setdefault("profile_events_interval_s", 0)
+    settings.setdefault("segments_interval_s", 0)
     app = create_app(Settings(data_dir=tmp_path / "data", database_url=database_url,
                               secret_key="test-secret", **settings))
     async with app.router.lifespan_context(app):

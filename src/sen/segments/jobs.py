@@ -19,3 +19,19 @@ class ProfileEventsUpdater(WriterJob):
 
     def work(self) -> events.EventsRun:
         return events.update(self.engine)
+
+
+class SegmentsRunner(WriterJob):
+    """Every ``interval_s``, runs the saved segments whose refresh is due, each after
+    the segments it uses (:func:`sen.segments.saved.run_all`)."""
+
+    name = "segments"
+
+    def __init__(self, writer: object, engine: object, ops: object, interval_s: float) -> None:
+        super().__init__(writer, engine, interval_s)
+        self.ops = ops
+
+    def work(self) -> list:
+        from sen.segments import saved
+
+        return saved.run_all(self.engine, self.ops, due_only=True)

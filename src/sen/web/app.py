@@ -14,6 +14,10 @@ this module or building an app touches no files. What the lifespan puts on
                     into profiles every ``identity_interval_s`` on the writer thread
 ``traits``          :class:`sen.traits.jobs.TraitsUpdater`: recomputes changed
                     profiles' traits every ``traits_interval_s``, everyone daily
+``profile_events``  :class:`sen.segments.jobs.ProfileEventsUpdater`: events by
+                    profile, every ``profile_events_interval_s``
+``segments``        :class:`sen.segments.jobs.SegmentsRunner`: saved segments due
+                    a refresh, checked every ``segments_interval_s``
 ==================  =========================================================
 
 Counts of stored and rejected events reach ``/metrics`` from the writer's
@@ -42,6 +46,7 @@ from sen.ingest.http import router as segment_router
 from sen.ingest.imports_api import router as imports_router
 from sen.ingest.sources import WriteKeys
 from sen.ingest.writer import EventWriter
+from sen.segments.jobs import ProfileEventsUpdater, SegmentsRunner
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
@@ -101,10 +106,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                          settings.identity_interval_s).start()
     app.state.traits = TraitsUpdater(app.state.writer, analytics, settings.traits_interval_s,
                                      settings.traits_refresh_interval_s).start()
+    app.state.profile_events = ProfileEventsUpdater(
+        app.state.writer, analytics, settings.profile_events_interval_s).start()
+    app.state.segments = SegmentsRunner(app.state.writer, analytics, ops,
+                                        settings.segments_interval_s).start()
     try:
         yield
     finally:
         # The updaters' runs go through the writer, so they stop first.
+        await run_in_threadpool(app.state.segments.stop)
+        await run_in_threadpool(app.state.profile_events.stop)
         await run_in_threadpool(app.state.traits.stop)
         await run_in_threadpool(app.state.identity.stop)
         await run_in_threadpool(app.state.writer.stop)
