@@ -3,13 +3,13 @@
 # and Sen with its test tools. Idempotent; safe to run again.
 #
 #   bash scripts/setup.sh            # Python side only (enough for the demo)
-#   bash scripts/setup.sh --system   # also Chromium, ChromeDriver, PostgreSQL, wrk (tests)
+#   bash scripts/setup.sh --system   # also Chromium, ChromeDriver, PostgreSQL, wrk, Java (tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ "${1:-}" == "--system" ]]; then
   need=()
-  for pkg in chromium chromium-driver postgresql wrk; do
+  for pkg in chromium chromium-driver postgresql wrk openjdk-17-jre-headless; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   if (( ${#need[@]} )); then
