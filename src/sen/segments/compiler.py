@@ -256,7 +256,7 @@ def _custom(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
         return found if c.op == "is_set" else ~found
     column = mine.value_num if ctx.custom[c.trait] == "number" else mine.value_text
     c = typed(c, column, c.trait)
-    pred = pid.isin(mine.filter(_two_valued(compare(column, c, ctx.as_of))).profile_id)
+    pred = pid.isin(mine.filter(compare(column, c, ctx.as_of)).profile_id)
     if c.trait in ctx.zero_when_missing and _holds_for_zero(c):
         pred = pred | ~pid.isin(mine.profile_id)
     return pred
@@ -270,7 +270,7 @@ def _period_spend(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
     mine = periods.filter(periods.period == c.period)
     pid = ctx.profiles.profile_id
     c = typed(c, mine.spend, PERIOD_TRAIT)
-    pred = pid.isin(mine.filter(_two_valued(compare(mine.spend, c, ctx.as_of))).profile_id)
+    pred = pid.isin(mine.filter(compare(mine.spend, c, ctx.as_of)).profile_id)
     if _holds_for_zero(c):
         pred = pred | ~pid.isin(mine.profile_id)
     return pred
@@ -308,20 +308,27 @@ def _property(events: ir.Table, path: str, value: Any) -> ir.Value:
 
 def _event(c: EventCondition, ctx: Context) -> ir.BooleanValue:
     ev = ctx.table("profile_events")
-    mine = ev.filter(ev.event == c.event)
-    for f in c.where:
-        mine = mine.filter(_two_valued(compare(_property(mine, f.property, f.value), f,
-                                               ctx.as_of)))
     pid = ctx.profiles.profile_id
+    # The name and the window first: the table is sorted by them, so they prune.
     if c.occurrence is not None:
+        mine = _where(ev.filter(ev.event == c.event), c, ctx)
         first = mine.group_by("profile_id").aggregate(
             at=mine.timestamp.min() if c.occurrence == "first" else mine.timestamp.max())
         pred = pid.isin(first.filter(_window(first.at, c, ctx.as_of)).profile_id)
-    elif c.aggregate is not None:
-        pred = _aggregate(c, mine.filter(_window(mine.timestamp, c, ctx.as_of)), pid, ctx)
     else:
-        pred = pid.isin(mine.filter(_window(mine.timestamp, c, ctx.as_of)).profile_id)
+        mine = _where(ev.filter(ev.event == c.event, _window(ev.timestamp, c, ctx.as_of)), c,
+                      ctx)
+        pred = _aggregate(c, mine, pid, ctx) if c.aggregate is not None else \
+            pid.isin(mine.profile_id)
     return pred if c.did else ~pred
+
+
+def _where(events: ir.Table, c: EventCondition, ctx: Context) -> ir.Table:
+    """The condition's property filters, in one filter."""
+    if not c.where:
+        return events
+    return events.filter(*[compare(_property(events, f.property, f.value), f, ctx.as_of)
+                           for f in c.where])
 
 
 def _aggregate(c: EventCondition, rows: ir.Table, pid: ir.StringValue,
@@ -333,7 +340,7 @@ def _aggregate(c: EventCondition, rows: ir.Table, pid: ir.StringValue,
         column = _property(rows, agg.property, 0)
         value = getattr(column, "mean" if agg.fn == "avg" else agg.fn)()
     per = rows.group_by("profile_id").aggregate(v=value)
-    pred = pid.isin(per.filter(_two_valued(compare(per.v, agg, ctx.as_of))).profile_id)
+    pred = pid.isin(per.filter(compare(per.v, agg, ctx.as_of)).profile_id)
     if agg.fn in ("count", "sum") and _holds_for_zero(agg):
         pred = pred | ~pid.isin(rows.profile_id)
     return pred
@@ -341,11 +348,11 @@ def _aggregate(c: EventCondition, rows: ir.Table, pid: ir.StringValue,
 
 def _message(c: MessageCondition, ctx: Context) -> ir.BooleanValue:
     ev = ctx.table("profile_events")
-    mine = ev.filter(ev.event == rules.MESSAGE_EVENTS[c.message])
+    conditions = [ev.event == rules.MESSAGE_EVENTS[c.message],
+                  _window(ev.timestamp, c, ctx.as_of)]
     for column, wanted in (("campaign_id", c.campaign), ("journey_id", c.journey),
                            ("channel", c.channel)):
         if wanted is not None:
-            mine = mine.filter(mine[column] == wanted)
-    pred = ctx.profiles.profile_id.isin(
-        mine.filter(_window(mine.timestamp, c, ctx.as_of)).profile_id)
+            conditions.append(ev[column] == wanted)
+    pred = ctx.profiles.profile_id.isin(ev.filter(*conditions).profile_id)
     return pred if c.did else ~pred
