@@ -197,6 +197,13 @@ def _spark_compiler() -> Any:
             return self.if_(test, self.f.variant_get(value, sge.convert("$"), sge.convert(to)),
                             sge.Null())
 
+        def visit_ScalarUDF(self, op: Any, **kw: Any) -> Any:
+            # DuckDB's json_extract_string (``->>``) is Spark's get_json_object: a
+            # string's text unquoted, any other value as JSON text, NULL if absent.
+            if self.__sql_name__(op) == "json_extract_string":
+                return self.f.get_json_object(*kw.values())
+            return super().visit_ScalarUDF(op, **kw)
+
         def visit_JSONGetItem(self, op: Any, *, arg: Any, index: Any) -> Any:
             step = self.f.variant_get(_parse_json(arg), sge.convert(_json_path(op)),
                                       sge.convert("variant"))
