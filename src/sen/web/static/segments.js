@@ -296,7 +296,8 @@
 
   function drawGroup(node) {
     const op = select("group-op", [["all", t("builder.all")], ["any", t("builder.any")]],
-      node.op, (e) => { node.op = e.target.value; redraw(node); });
+      node.op, (e) => { node.op = e.target.value; redraw(node); },
+      { "aria-label": t("builder.all") + " / " + t("builder.any") });
     const children = el("div", { className: "node-children" }, node.children.map(draw));
     const tools = el("div", { className: "node-tools" }, [
       el("button", { type: "button", className: "add-condition", text: t("builder.add_condition"),
@@ -346,7 +347,7 @@
       if (!ops.includes(node.op)) node.op = ops[0] || "";
       node.value = ""; node.value2 = ""; node.values = [];
       redraw(node);
-    })];
+    }, { "aria-label": t("builder.choose_field") })];
     if (!field) return parts;
     if (field.params && field.params.period) {
       parts.push(input("period", node.period, (e) => { node.period = e.target.value; changed(); },
@@ -443,8 +444,17 @@
 
   let root;
   let timer = null;
-  let asked = 0;
+  let asked = 0; // bumped by every edit: an answer about an older rule is not shown
   let current = null;
+  let queue = Promise.resolve();
+  const countCard = countEl.parentElement;
+
+  /** The builder's requests one after another, never two at once from one page. */
+  function queued(fn) {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => null);
+    return next;
+  }
 
   async function api(method, url, body) {
     const response = await fetch(url, { method: method, credentials: "same-origin",
@@ -471,8 +481,11 @@
       box.dataset.path = node.path || "";
       box.classList.toggle("incomplete", node.kind !== "group" && !node.own);
     });
+    asked += 1;
+    countCard.classList.add("busy");
     clearTimeout(timer);
-    timer = setTimeout(preview, DEBOUNCE_MS);
+    const mine = asked;
+    timer = setTimeout(() => queued(() => preview(mine)), DEBOUNCE_MS);
   }
 
   function showError(message) {
@@ -509,18 +522,19 @@
     countEl.dataset.count = n === null ? "" : String(n);
   }
 
-  async function preview() {
+  /** Count the rule as it was at edit ``mine``, unless it has changed again since. */
+  async function preview(mine) {
     const rule = current;
-    const mine = ++asked;
+    if (mine !== asked) return;
     showError("");
     if (!rule) {
       showCount(null); showCounts([]); showSample([]);
       hintEl.hidden = false;
       sqlEl.textContent = "";
+      countCard.classList.remove("busy");
       return;
     }
     hintEl.hidden = true;
-    countEl.parentElement.classList.add("busy");
     try {
       const answer = await api("POST", "/api/segments/preview", { rule: rule, sample: 10 });
       if (mine !== asked) return;
@@ -533,7 +547,7 @@
       showCount(null); showCounts([]);
       showError(err.message);
     } finally {
-      if (mine === asked) countEl.parentElement.classList.remove("busy");
+      if (mine === asked) countCard.classList.remove("busy");
     }
   }
 
@@ -547,7 +561,8 @@
     const open = sqlEl.hidden;
     sqlEl.hidden = !open;
     sqlButton.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) showSql(current, asked).catch((err) => showError(err.message));
+    const mine = asked;
+    if (open) queued(() => showSql(current, mine)).catch((err) => showError(err.message));
   });
 
   // -- saving --------------------------------------------------------------------------
@@ -566,10 +581,10 @@
       const button = document.getElementById("save-segment");
       button.disabled = true;
       try {
-        await api("PUT", "/api/segments/" + encodeURIComponent(name), {
-          title: title, rule: current,
+        const body = { title: title, rule: current,
           description: document.getElementById("segment-description").value.trim(),
-          refresh_minutes: parseInt(document.getElementById("segment-refresh").value, 10) || 60 });
+          refresh_minutes: parseInt(document.getElementById("segment-refresh").value, 10) || 60 };
+        await queued(() => api("PUT", "/api/segments/" + encodeURIComponent(name), body));
         window.location.assign("/segments/" + encodeURIComponent(name));
       } catch (err) {
         button.disabled = false;
