@@ -133,7 +133,7 @@ def _run(engine: DuckDBEngine, *, full: bool) -> EventsRun:
             end = max(end, start)
         cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?), (?, ?)",
                     [EVENTS_MARK, str(end), MERGES_MARK, str(merges_end)])
-        cur.execute("COMMIT")
+        _timed(run, "commit", lambda: cur.execute("COMMIT"))
     except BaseException:
         cur.execute("ROLLBACK")
         raise
@@ -155,34 +155,43 @@ def _move(cur: Any, run: EventsRun, start: int, end: int) -> None:
 
     A record leaves a profile only by a merge (the profile it left is among
     the entry's ``other_profiles``) or a split (the entry's ``profile_id``),
-    so reading the stored rows of those profiles finds every record to move.
+    so the stored rows of those profiles hold every record to move. Moved
+    rows are deleted and written again at the end rather than updated in
+    place: a profile's events are spread over the whole table, and an update
+    makes the next checkpoint rewrite every block it touched.
     """
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE _pe_logged AS
         SELECT DISTINCT unnest(list_append(other_profiles, profile_id)) AS profile_id
         FROM identity_merge_log WHERE rowid >= {int(start)} AND rowid < {int(end)}
     """)
+    _timed(run, "move_find", lambda: cur.execute(
+        "CREATE OR REPLACE TEMP TABLE _pe_rows AS SELECT rowid AS row_id, * "
+        "FROM profile_events SEMI JOIN _pe_logged USING (profile_id)"))
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE _pe_moved AS
-        WITH stored AS (
-            SELECT DISTINCT record, profile_id FROM profile_events
-            WHERE profile_id IN (SELECT profile_id FROM _pe_logged)
-        )
-        SELECT s.record, s.profile_id AS old_id, ip.profile_id AS new_id
-        FROM stored s LEFT JOIN identity_profiles ip USING (record)
+        SELECT s.record, ip.profile_id AS new_id
+        FROM (SELECT DISTINCT record, profile_id FROM _pe_rows) s
+        LEFT JOIN identity_profiles ip USING (record)
         WHERE ip.profile_id IS DISTINCT FROM s.profile_id
     """)
     run.records_moved = int(cur.execute("SELECT count(*) FROM _pe_moved").fetchall()[0][0])
     if run.records_moved:
-        run.events_dropped = _count(cur.execute("""
-            DELETE FROM profile_events
-            WHERE record IN (SELECT record FROM _pe_moved WHERE new_id IS NULL)
-        """))
+        cur.execute("DELETE FROM _pe_rows WHERE record NOT IN (SELECT record FROM _pe_moved)")
+        run.events_dropped = int(cur.execute(
+            "SELECT count(*) FROM _pe_rows WHERE record IN "
+            "(SELECT record FROM _pe_moved WHERE new_id IS NULL)").fetchall()[0][0])
+        _timed(run, "move_delete", lambda: cur.execute(
+            "DELETE FROM profile_events WHERE rowid IN (SELECT row_id FROM _pe_rows)"
+        ).fetchall())
         run.events_moved = _count(cur.execute("""
-            UPDATE profile_events SET profile_id = m.new_id FROM _pe_moved m
-            WHERE profile_events.record = m.record AND m.new_id IS NOT NULL
+            INSERT INTO profile_events
+            SELECT r.* EXCLUDE (row_id) REPLACE (m.new_id AS profile_id)
+            FROM _pe_rows r JOIN _pe_moved m USING (record)
+            WHERE m.new_id IS NOT NULL ORDER BY timestamp
         """))
     cur.execute("DROP TABLE _pe_logged")
+    cur.execute("DROP TABLE _pe_rows")
     cur.execute("DROP TABLE _pe_moved")
 
 
