@@ -119,3 +119,15 @@ async def test_the_server_keeps_events_by_profile_and_saved_segments_up_to_date(
                              "WHERE event = 'Order Completed'").fetchall()[0][0]
         assert orders == 1
         assert web.app.state.segments.failures == web.app.state.profile_events.failures == 0
+
+
+async def test_previews_at_the_same_time_do_not_collide(shop):
+    import asyncio
+
+    _refresh(shop)
+    async with logged_in(shop, "marketer") as c:
+        answers = await asyncio.gather(*[
+            c.post("/api/segments/preview", json={"rule": {"any": [BUYERS, PROSPECTS]}})
+            for _ in range(8)])
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.json()["count"] for a in answers}) == 1

@@ -64,7 +64,6 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise _translate(exc, None) from exc
         self._local = threading.local()
-        self._ibis: Any = None
         if not read_only:
             self.migrate()
 
@@ -98,11 +97,14 @@ class DuckDBEngine:
         self.cursor().unregister(name)
 
     def ibis(self) -> Any:
-        if self._ibis is None:
+        """An Ibis backend on this thread's cursor (a DuckDB connection serves one call
+        at a time, so threads must not share one)."""
+        backend = getattr(self._local, "ibis", None)
+        if backend is None:
             import ibis
 
-            self._ibis = ibis.duckdb.from_connection(self._con)
-        return self._ibis
+            backend = self._local.ibis = ibis.duckdb.from_connection(self.cursor())
+        return backend
 
     def migrate(self) -> None:
         """Create missing tables; idempotent."""
