@@ -57,3 +57,81 @@ def events_update_command(data_dir: DataDir = None) -> None:
         print_run(events.update(engine), "Events by profile updated")
     finally:
         engine.close()
+
+
+RuleFile = Annotated[Path, typer.Argument(help="A rule as YAML or JSON (docs/segments.md).")]
+
+
+@segment_app.command("sql")
+def sql_command(rule: RuleFile, data_dir: DataDir = None) -> None:
+    """Print the SQL a rule runs as."""
+    from sen.segments import evaluate, rules
+
+    parsed = rules.load(rule)  # a bad rule is refused before the store is opened
+    engine = _engine(data_dir)
+    try:
+        print(evaluate.sql(engine, parsed))
+    finally:
+        engine.close()
+
+
+@segment_app.command("count")
+def count_command(rule: RuleFile, data_dir: DataDir = None) -> None:
+    """Count a rule's members and each branch's own count."""
+    from sen.segments import evaluate, rules
+
+    parsed = rules.load(rule)
+    engine = _engine(data_dir)
+    try:
+        p = evaluate.preview(engine, parsed, sample=0)
+        table = Table("branch", "profiles", title=f"{p.count:,} profiles")
+        for path, n in p.branches:
+            table.add_row(path, f"{n:,}")
+        console.print(table)
+    finally:
+        engine.close()
+
+
+@segment_app.command("save")
+def save_command(
+    name: str, rule: RuleFile,
+    title: Annotated[str | None, typer.Option(help="Shown in lists; default the name.")] = None,
+    refresh_minutes: Annotated[int, typer.Option(help="How often it is recomputed.")] = 60,
+    data_dir: DataDir = None,
+) -> None:
+    """Save (or replace) a segment."""
+    from sen.segments import rules, saved
+    from sen.store import operational
+
+    parsed = rules.load(rule)
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    try:
+        s = saved.save(ops, saved.Segment(name=name, title=title or name, rule=parsed,
+                                          refresh_minutes=refresh_minutes), actor="cli")
+        console.print(f"Saved segment [bold]{s.name}[/]; `sen segment run {s.name}` runs it.")
+    finally:
+        ops.dispose()
+
+
+@segment_app.command("run")
+def run_command(name: Annotated[str | None, typer.Argument(
+        help="The segment; every saved segment when left out.")] = None,
+        data_dir: DataDir = None) -> None:
+    """Recompute saved segments: members, snapshot, entered and exited events."""
+    from sen.segments import saved
+    from sen.store import operational
+
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    engine = _engine(data_dir)
+    try:
+        runs = [saved.run(engine, saved.get(ops, name))] if name else saved.run_all(engine, ops)
+        table = Table("segment", "members", "entered", "exited", "seconds", title="Segments run")
+        for r in runs:
+            table.add_row(r.segment, f"{r.members:,}", f"{r.entered:,}", f"{r.exited:,}",
+                          f"{r.seconds:.2f}")
+        console.print(table)
+    finally:
+        engine.close()
+        ops.dispose()

@@ -97,13 +97,14 @@ class DuckDBEngine:
         self.cursor().unregister(name)
 
     def ibis(self) -> Any:
-        """An Ibis backend on this thread's cursor (a DuckDB connection serves one call
-        at a time, so threads must not share one)."""
+        """An Ibis backend for this thread, on a cursor of its own: a DuckDB cursor
+        serves one call at a time, so neither threads nor Ibis and :meth:`cursor`
+        may share one."""
         backend = getattr(self._local, "ibis", None)
         if backend is None:
             import ibis
 
-            backend = self._local.ibis = ibis.duckdb.from_connection(self.cursor())
+            backend = self._local.ibis = ibis.duckdb.from_connection(self._con.cursor())
         return backend
 
     def migrate(self) -> None:
@@ -115,6 +116,7 @@ class DuckDBEngine:
         )
 
     def close(self) -> None:
+        self._local = threading.local()  # drops every thread's cursor and Ibis backend
         self._con.close()
 
 

@@ -1,0 +1,56 @@
+"""``sen segment sql|count|save|run`` on a hand-built shop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sen.cli import app
+from sen.traits import runner
+from tests.segments.test_compiler import PROFILE_EVENTS
+from tests.traits.test_runner import AS_OF, build_shop
+
+RULE = """
+all:
+  - {trait: orders, op: ">=", value: 1}
+  - not: {trait: region, op: "=", value: North}
+"""
+
+
+def _shop(tmp_path: Path) -> Path:
+    shop = build_shop(tmp_path)
+    runner.refresh(shop.engine, as_of=AS_OF)
+    shop.engine.cursor().execute(PROFILE_EVENTS)
+    shop.engine.close()
+    return tmp_path
+
+
+def test_sql_count_save_and_run(tmp_path: Path) -> None:
+    folder = str(_shop(tmp_path))
+    rule = tmp_path / "buyers.yaml"
+    rule.write_text(RULE, encoding="utf-8")
+    cli = CliRunner()
+    res = cli.invoke(app, ["segment", "sql", str(rule), "--data-dir", folder])
+    assert res.exit_code == 0, res.output
+    assert "profile_traits" in res.output and "SELECT" in res.output
+    res = cli.invoke(app, ["segment", "count", str(rule), "--data-dir", folder])
+    assert res.exit_code == 0, res.output
+    assert "2 profiles" in res.output and "all[1].not" in res.output
+    res = cli.invoke(app, ["segment", "save", "buyers-outside-north", str(rule), "--data-dir",
+                           folder])
+    assert res.exit_code == 0, res.output
+    res = cli.invoke(app, ["segment", "run", "--data-dir", folder])
+    assert res.exit_code == 0, res.output
+    assert "buyers-outside-north" in res.output
+
+
+def test_a_bad_rule_file_names_the_node(tmp_path: Path) -> None:
+    folder = str(_shop(tmp_path))
+    rule = tmp_path / "bad.yaml"
+    rule.write_text("all: [{trait: age, op: between, value: [1]}]\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["segment", "count", str(rule), "--data-dir", folder])
+    assert res.exit_code != 0
+    message = str(res.exception)
+    res.exception.__traceback__ = None
+    assert "all[0]" in message and "[low, high]" in message
