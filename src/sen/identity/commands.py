@@ -14,23 +14,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sen.config import get_settings
 from sen.identity import decisions, profiles, resolver
 from sen.identity.config import load_file
 from sen.identity.ids import IdentifierType
+from sen.store.analytics import open_data_dir
 
 identity_app = typer.Typer(help="Identity resolution: profiles, merges, probable duplicates.",
                            no_args_is_help=True)
 console = Console()
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Sen's data folder "
                                               "(default: SEN_DATA_DIR or ./sen-data).")]
-
-
-def _engine(data_dir: Path | None):  # noqa: ANN202 - DuckDBEngine
-    from sen.store.analytics import DuckDBEngine
-
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    return DuckDBEngine(settings.analytics_path)
 
 
 def print_stats(stats: resolver.RunStats, title: str) -> None:
@@ -45,7 +38,7 @@ def print_stats(stats: resolver.RunStats, title: str) -> None:
 @identity_app.command("update")
 def update_command(data_dir: DataDir = None) -> None:
     """Fold the events stored since the last run into profiles."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_stats(resolver.update(engine), "Identity updated")
     finally:
@@ -64,7 +57,7 @@ def rebuild_command(
     People's decisions (unmerges, approved duplicates) are kept and applied.
     """
     settings = load_file(config) if config else None
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_stats(resolver.rebuild(engine, settings), "Identity rebuilt")
     finally:
@@ -74,7 +67,7 @@ def rebuild_command(
 @identity_app.command("score")
 def score_command(data_dir: DataDir = None) -> None:
     """Find probable duplicates and fill the review queue."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         waiting = decisions.score_candidates(engine)
     finally:
@@ -90,7 +83,7 @@ def lookup_command(
     data_dir: DataDir = None,
 ) -> None:
     """The profiles that hold an identifier."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         found = profiles.lookup(engine.cursor(), id_type, value)
     finally:

@@ -15,19 +15,13 @@ from rich.table import Table
 
 from sen.config import get_settings
 from sen.segments import events
+from sen.store.analytics import open_data_dir
 
 segment_app = typer.Typer(help="Segments: rules over traits, events and messages.",
                           no_args_is_help=True)
 console = Console()
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Sen's data folder "
                                               "(default: SEN_DATA_DIR or ./sen-data).")]
-
-
-def _engine(data_dir: Path | None):  # noqa: ANN202 - DuckDBEngine
-    from sen.store.analytics import DuckDBEngine
-
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    return DuckDBEngine(settings.analytics_path)
 
 
 def print_run(run: events.EventsRun, title: str) -> None:
@@ -42,7 +36,7 @@ def print_run(run: events.EventsRun, title: str) -> None:
 @segment_app.command("events-rebuild")
 def events_rebuild_command(data_dir: DataDir = None) -> None:
     """Write the events-by-profile table again from the whole event log."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_run(events.rebuild(engine), "Events by profile rebuilt")
     finally:
@@ -52,7 +46,7 @@ def events_rebuild_command(data_dir: DataDir = None) -> None:
 @segment_app.command("events-update")
 def events_update_command(data_dir: DataDir = None) -> None:
     """Add new events to the events-by-profile table and follow merges and splits."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_run(events.update(engine), "Events by profile updated")
     finally:
@@ -68,7 +62,7 @@ def sql_command(rule: RuleFile, data_dir: DataDir = None) -> None:
     from sen.segments import evaluate, rules
 
     parsed = rules.load(rule)  # a bad rule is refused before the store is opened
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print(evaluate.sql(engine, parsed))
     finally:
@@ -81,7 +75,7 @@ def count_command(rule: RuleFile, data_dir: DataDir = None) -> None:
     from sen.segments import evaluate, rules
 
     parsed = rules.load(rule)
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         p = evaluate.preview(engine, parsed, sample=0)
         table = Table("branch", "profiles", title=f"{p.count:,} profiles")
@@ -124,7 +118,7 @@ def run_command(name: Annotated[str | None, typer.Argument(
 
     settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
     ops = operational.connect(settings.operational_url)
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         runs = [saved.run(engine, saved.get(ops, name))] if name else saved.run_all(engine, ops)
         table = Table("segment", "members", "entered", "exited", "seconds", title="Segments run")

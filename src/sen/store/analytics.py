@@ -123,3 +123,12 @@ class DuckDBEngine:
 def open_engine(path: Path | str, *, read_only: bool = False) -> DuckDBEngine:
     """Open the analytical store at ``path`` (created and migrated if new)."""
     return DuckDBEngine(path, read_only=read_only)
+
+
+def open_data_dir(data_dir: Path | None = None) -> DuckDBEngine:
+    """The analytical store of a data folder (default: ``SEN_DATA_DIR`` or ``./sen-data``),
+    for commands that open it directly when no server holds it."""
+    from sen.config import get_settings
+
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    return DuckDBEngine(settings.analytics_path)

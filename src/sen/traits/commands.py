@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sen.config import get_settings
 from sen.errors import ValidationError
+from sen.store.analytics import open_data_dir
 from sen.traits import runner
 from sen.traits.config import load_file
 
@@ -26,13 +26,6 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Sen's data fol
                                               "(default: SEN_DATA_DIR or ./sen-data).")]
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="Compute as of this moment (ISO date or time, UTC); default now.")]
-
-
-def _engine(data_dir: Path | None):  # noqa: ANN202 - DuckDBEngine
-    from sen.store.analytics import DuckDBEngine
-
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    return DuckDBEngine(settings.analytics_path)
 
 
 def _as_of(value: str | None) -> datetime | None:
@@ -70,7 +63,7 @@ def refresh_command(
 ) -> None:
     """Recompute every profile's traits and refit the models."""
     settings = load_file(config) if config else None
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_run(runner.refresh(engine, as_of=_as_of(as_of), config=settings),
                   "Traits refreshed")
@@ -81,7 +74,7 @@ def refresh_command(
 @traits_app.command("update")
 def update_command(as_of: AsOf = None, data_dir: DataDir = None) -> None:
     """Recompute the traits of profiles whose data changed since the last run."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         print_run(runner.update(engine, as_of=_as_of(as_of)), "Traits updated")
     finally:
@@ -91,7 +84,7 @@ def update_command(as_of: AsOf = None, data_dir: DataDir = None) -> None:
 @traits_app.command("show")
 def show_command(profile_id: str, data_dir: DataDir = None) -> None:
     """Print one profile's traits."""
-    engine = _engine(data_dir)
+    engine = open_data_dir(data_dir)
     try:
         cur = engine.cursor()
         rows = cur.execute("SELECT * FROM profile_traits WHERE profile_id = ?",
