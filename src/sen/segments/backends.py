@@ -277,7 +277,12 @@ def spark_backend(directory: Path | str | None = None, *, memory: str = "1g",
     except Exception as exc:  # noqa: BLE001 - no Java, or a JVM that would not start
         shutil.rmtree(scratch, ignore_errors=True)
         raise StoreError(f"Spark did not start: {exc}", hint=JAVA_HINT) from exc
-    backend = _spark_class()().connect(session)
+    try:
+        backend = _spark_class()().connect(session)
+    except Exception:
+        session.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     backend.scratch, backend._files, backend._views = scratch, {}, {}
     if directory is not None:
         backend.register_parquet(directory)
