@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -160,7 +161,9 @@ def main() -> None:
           f"{errors['rmse_naive']:.4f}")
     for name, (mae, rmse) in other_baselines(check).items():
         print(f"  MAE / RMSE {name + ':':<30} {mae:.4f} / {rmse:.4f}")
-    print(json.dumps({"benchmark": "clv", "scale": args.scale, **figures}))
+    print(json.dumps({"benchmark": "clv", "scale": args.scale,
+                      "machine": {"cores": os.cpu_count()}, "figures": figures,
+                      "targets": {"speedup_vs_lifetimes": 10, "max_rel_param_diff": 1e-3}}))
 
 
 if __name__ == "__main__":
