@@ -3,7 +3,7 @@
 The runner's scope tables are built here from rows written out below, as the
 contract with :mod:`sen.traits.runner` describes them, so every aggregate,
 filter and window is checked against numbers one can work out by hand. A few
-tests at the end go through the real runner (``prepare_scope``, ``refresh``).
+tests at the end go through the real runner (``sen.traits.scope.prepare_scope``, ``refresh``).
 """
 
 from __future__ import annotations

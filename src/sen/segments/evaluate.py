@@ -7,7 +7,6 @@ and their types) is read here, so the compiler stays pure.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ import ibis
 
 from sen.segments import compiler
 from sen.segments.rules import Rule
+from sen.traits import fields
 
 # A missing count, sum or distinct count of nothing is 0 (sen.traits.custom).
 _ZERO_AGGREGATES = frozenset({"count", "sum", "distinct"})
@@ -27,19 +27,11 @@ def now() -> datetime:
 
 def context(backend: Any, cur: Any, as_of: datetime | None = None) -> compiler.Context:
     """A compile context over ``backend``, with the user-defined traits read through ``cur``."""
-    from sen.traits import custom
-
-    types, zero = {}, set()
-    for name, definition in cur.execute(
-            "SELECT name, definition FROM trait_definitions").fetchall():
-        data = json.loads(definition)
-        try:
-            types[name] = custom.parse(data).result_type
-        except Exception:  # noqa: BLE001 - a definition that no longer parses reads as a number
-            types[name] = "number"
-        if data.get("aggregate") in _ZERO_AGGREGATES:
-            zero.add(name)
-    return compiler.Context(backend, as_of or now(), types, frozenset(zero))
+    defined = fields.custom_traits(cur)
+    zero = {name for name, t in defined.items()
+            if t.definition.get("aggregate") in _ZERO_AGGREGATES}
+    return compiler.Context(backend, as_of or now(),
+                            {name: t.type for name, t in defined.items()}, frozenset(zero))
 
 
 def _ctx(engine: Any, as_of: datetime | None) -> compiler.Context:

@@ -45,6 +45,7 @@ from pydantic import ValidationError as PydanticError
 from sen.errors import ConfigError, NotFoundError, StoreError, ValidationError
 from sen.identity.extract import record_key
 from sen.store.schema import DDL
+from sen.traits.scope import prepare_scope
 
 __all__ = [
     "BUILTIN_NAMES", "COLUMNS", "Filter", "Preview", "TraitDefinition", "apply_yaml",
@@ -536,14 +537,6 @@ def compute(cur: Any, definitions: Iterable[TraitDefinition], as_of: datetime
     return found
 
 
-def _prepare_scope(cur: Any, as_of: datetime) -> None:
-    """Every profile's scope tables, as the runner builds them."""
-    # Imported here: the runner imports this module to compute every definition.
-    from sen.traits.runner import prepare_scope
-
-    prepare_scope(cur, as_of)
-
-
 def _as_of(cur: Any, as_of: datetime | None) -> datetime:
     """``as_of``, else the moment of the last trait run (so the built-ins and this trait
     see the same days), else now."""
@@ -571,7 +564,7 @@ def compute_one(engine: Any, name: str, as_of: datetime | None = None) -> int:
     defn = get(engine, name)
     with _transaction(cur):
         at = _as_of(cur, as_of)
-        _prepare_scope(cur, at)
+        prepare_scope(cur, at)
         _exec(cur, "DELETE FROM custom_trait_values WHERE trait = ?", [name])
         sql, params = compile_sql(defn, at)
         return int(_exec(cur, _INSERT + sql, params)[0][0])
@@ -593,7 +586,7 @@ def preview(engine: Any, defn: TraitDefinition, as_of: datetime | None = None,
     cur = engine.cursor()
     with _transaction(cur, commit=False):
         at = _as_of(cur, as_of)
-        _prepare_scope(cur, at)
+        prepare_scope(cur, at)
         sql, params = compile_sql(defn, at)
         rows = _exec(cur, f"""
             WITH computed AS ({sql})

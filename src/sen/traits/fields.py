@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sen.errors import SenError, ValidationError
+from sen.traits import custom
 from sen.traits.config import DEFAULT_GROUPS
 from sen.traits.regions import PROVINCES, fold
 
@@ -299,8 +300,6 @@ def custom_trait(name: str, definition: str | Mapping[str, Any] | None) -> Custo
     ``min``/``max`` of text or times, give text); for a definition that no
     longer parses, ``most_frequent`` alone means text.
     """
-    from sen.traits import custom
-
     data = json.loads(definition) if isinstance(definition, str) else dict(definition or {})
     data = data if isinstance(data, dict) else {}
     label = data.get("label") or name

@@ -28,8 +28,9 @@ import numpy as np
 import pyarrow as pa
 
 from sen.store.analytics import DuckDBEngine
-from sen.traits import builtin, predict
+from sen.traits import builtin, custom, predict
 from sen.traits.config import TraitsConfig, store, stored
+from sen.traits.scope import prepare_scope
 
 log = logging.getLogger(__name__)
 
@@ -71,39 +72,6 @@ def compute_profiles(engine: DuckDBEngine, profile_ids: Iterable[str], *,
                      as_of: datetime | None = None) -> TraitRun:
     """Recompute the given profiles now, with the stored models."""
     return _run(engine, "profiles", as_of or now(), profile_ids=list(profile_ids))
-
-
-def prepare_scope(cur: Any, as_of: datetime, profile_ids: list[str] | None = None, *,
-                  scope_sql: str | None = None) -> int:
-    """Create the scope tables every trait reads: ``_trait_scope``, ``_trait_records``,
-    ``_trait_orders`` and the view ``_trait_lines``, each with the profile's ``pk``.
-    Returns the number of profiles in scope.
-
-    ``profile_ids`` (or a ``scope_sql`` query returning ``profile_id``) limits
-    the scope; neither means every profile.
-    """
-    if profile_ids is not None:
-        cur.register("_trait_ids", pa.table({"profile_id": pa.array(profile_ids, pa.string())}))
-        scope_sql = "SELECT profile_id FROM _trait_ids"
-    # pk numbers the scope in profile_id order: the key every aggregate groups by.
-    where = "" if scope_sql is None else f"WHERE profile_id IN ({scope_sql})"
-    cur.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _trait_scope AS
-        SELECT profile_id, (row_number() OVER (ORDER BY profile_id) - 1)::INTEGER AS pk
-        FROM (SELECT DISTINCT profile_id FROM profiles {where})
-    """)
-    cur.execute("""
-        CREATE OR REPLACE TEMP TABLE _trait_records AS
-        SELECT ip.record, s.profile_id, s.pk
-        FROM identity_profiles ip JOIN _trait_scope s USING (profile_id)
-    """)
-    cur.execute(builtin.scope_orders_sql(everyone=scope_sql is None), [as_of])
-    kinds = cur.execute("SELECT table_type FROM information_schema.tables "
-                        "WHERE table_name = '_trait_lines'").fetchall()
-    if kinds and kinds[0][0] != "VIEW":  # a table of the same name, made by hand
-        cur.execute("DROP TABLE _trait_lines")
-    cur.execute(builtin.SCOPE_LINES)
-    return int(cur.execute("SELECT count(*) FROM _trait_scope").fetchall()[0][0])
 
 
 def _run(engine: DuckDBEngine, kind: str, as_of: datetime, *,
@@ -293,8 +261,4 @@ def _write(cur: Any, run: TraitRun, as_of: datetime, calc: dict[str, np.ndarray]
 
 def _custom(cur: Any, as_of: datetime) -> None:
     """User-defined traits, computed over the same scope."""
-    try:
-        from sen.traits import custom
-    except ImportError:  # pragma: no cover - the module ships with Sen
-        return
     custom.compute(cur, custom.definitions_on(cur), as_of)
