@@ -35,6 +35,7 @@ from typing import Any
 
 from sen.identity.extract import record_key
 from sen.store.analytics import DuckDBEngine
+from sen.store.settings import read_meta, write_meta
 
 EVENTS_MARK = "profile_events_rowid"
 MERGES_MARK = "profile_events_merge_rowid"
@@ -115,24 +116,24 @@ def _run(engine: DuckDBEngine, *, full: bool) -> EventsRun:
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
-        if not full and _meta(cur, EVENTS_MARK) is None:
+        if not full and read_meta(cur, EVENTS_MARK) is None:
             full = True
         run = EventsRun("full" if full else "incremental")
-        end = int(_meta(cur, _IDENTITY_MARK) or 0)
+        end = int(read_meta(cur, _IDENTITY_MARK) or 0)
         merges_end = int(cur.execute("SELECT coalesce(max(rowid) + 1, 0) "
                                      "FROM identity_merge_log").fetchall()[0][0])
         if full:
             _timed(run, "build", lambda: _build(cur, run, end))
         else:
-            start = int(_meta(cur, EVENTS_MARK) or 0)
-            merges_start = int(_meta(cur, MERGES_MARK) or 0)
+            start = int(read_meta(cur, EVENTS_MARK) or 0)
+            merges_start = int(read_meta(cur, MERGES_MARK) or 0)
             if merges_end > merges_start:
                 _timed(run, "move", lambda: _move(cur, run, merges_start, merges_end))
             if end > start:
                 _timed(run, "add", lambda: _add(cur, run, start, end))
             end = max(end, start)
-        cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?), (?, ?)",
-                    [EVENTS_MARK, str(end), MERGES_MARK, str(merges_end)])
+        write_meta(cur, EVENTS_MARK, str(end))
+        write_meta(cur, MERGES_MARK, str(merges_end))
         _timed(run, "commit", lambda: cur.execute("COMMIT"))
     except BaseException:
         cur.execute("ROLLBACK")
@@ -198,11 +199,6 @@ def _move(cur: Any, run: EventsRun, start: int, end: int) -> None:
 def _count(cur: Any) -> int:
     rows = cur.fetchall()
     return int(rows[0][0]) if rows else 0
-
-
-def _meta(cur: Any, key: str) -> str | None:
-    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else None
 
 
 def _timed(run: EventsRun, name: str, fn: Any) -> None:

@@ -1,4 +1,5 @@
-"""Settings a retailer writes as YAML and the store keeps (``sen_meta``).
+"""Settings a retailer writes as YAML and the store keeps (``sen_meta``), and the
+small values runs keep there (watermarks, fitted models).
 
 Identity rules and trait settings work this way: a rebuild or refresh takes a
 file, later runs reuse what the store holds, so two runs never mix rule sets.
@@ -36,12 +37,21 @@ def parse(model: type[Model], data: Any, source: str) -> Model:
         raise ConfigError(f"The {source} are not valid: {problems}.") from exc
 
 
+def read_meta(cur: Any, key: str, default: str | None = None) -> str | None:
+    """A value kept in ``sen_meta`` (settings, watermarks, fitted models)."""
+    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def write_meta(cur: Any, key: str, value: str) -> None:
+    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)", [key, value])
+
+
 def stored(cur: Any, model: type[Model], key: str) -> Model:
     """The settings kept under ``key`` (the model's defaults if none yet)."""
-    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [key]).fetchall()
-    return model.model_validate_json(rows[0][0]) if rows else model()
+    raw = read_meta(cur, key)
+    return model.model_validate_json(raw) if raw is not None else model()
 
 
 def store(cur: Any, key: str, settings: BaseModel) -> None:
-    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
-                [key, settings.model_dump_json()])
+    write_meta(cur, key, settings.model_dump_json())

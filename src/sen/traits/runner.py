@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from sen.store.analytics import DuckDBEngine
+from sen.store.settings import read_meta, write_meta
 from sen.traits import builtin, custom, predict
 from sen.traits.config import TraitsConfig, store, stored
 from sen.traits.scope import prepare_scope
@@ -130,9 +131,9 @@ def _scope(cur: Any, run: TraitRun, as_of: datetime, profile_ids: list[str] | No
 
 def _changed_profiles(cur: Any) -> None:
     """Profiles with new events (up to what identity has folded in) or new merges/splits."""
-    start = _meta(cur, _EVENTS_MARK, "0")
-    end = _meta(cur, _IDENTITY_MARK, "0")
-    since = _meta(cur, _MERGES_MARK, "1970-01-01 00:00:00")
+    start = read_meta(cur, _EVENTS_MARK, "0")
+    end = read_meta(cur, _IDENTITY_MARK, "0")
+    since = read_meta(cur, _MERGES_MARK, "1970-01-01 00:00:00")
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE _trait_changed AS
         WITH e AS MATERIALIZED (
@@ -146,23 +147,17 @@ def _changed_profiles(cur: Any) -> None:
     """, [since])
 
 
-def _meta(cur: Any, key: str, default: str) -> str:
-    rows = cur.execute("SELECT value FROM sen_meta WHERE key = ?", [key]).fetchall()
-    return rows[0][0] if rows else default
-
-
 def _marks(cur: Any, run: TraitRun) -> None:
     """Remember how far the log and the merge log have been taken into account."""
-    identity_mark = _meta(cur, _IDENTITY_MARK, "0")
+    identity_mark = read_meta(cur, _IDENTITY_MARK, "0")
     merges = cur.execute("SELECT max(logged_at) FROM identity_merge_log").fetchall()[0][0]
-    cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)", [_EVENTS_MARK, identity_mark])
+    write_meta(cur, _EVENTS_MARK, identity_mark)
     if merges is not None:
-        cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
-                    [_MERGES_MARK, str(merges)])
+        write_meta(cur, _MERGES_MARK, str(merges))
 
 
 def _stored_models(cur: Any) -> predict.Models | None:
-    raw = _meta(cur, _MODELS, "")
+    raw = read_meta(cur, _MODELS, "")
     return predict.Models.from_dict(json.loads(raw)) if raw else None
 
 
@@ -181,8 +176,7 @@ def _compute(cur: Any, run: TraitRun, as_of: datetime, settings: TraitsConfig,
     histories = _step(run, "read", lambda: _histories(cur))
     if models is None:
         models = _step(run, "fit", lambda: predict.fit(histories, settings))
-        cur.execute("INSERT OR REPLACE INTO sen_meta VALUES (?, ?)",
-                    [_MODELS, json.dumps(models.as_dict())])
+        write_meta(cur, _MODELS, json.dumps(models.as_dict()))
     run.models = models.as_dict()
     calc = _step(run, "predict", lambda: predict.predict(histories, models, settings))
     _step(run, "write", lambda: _write(cur, run, as_of, calc))
