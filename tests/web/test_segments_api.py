@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sen.segments import events
 from sen.traits import runner
 from tests.web.conftest import logged_in
 
@@ -15,8 +16,10 @@ PROSPECTS = {"trait": "lifecycle_stage", "op": "=", "value": "prospect"}
 
 
 def _refresh(web) -> None:
+    """Traits and events by profile, as the server's jobs keep them."""
     engine = web.app.state.analytics
     web.app.state.writer.run_exclusive(lambda: runner.refresh(engine))
+    web.app.state.writer.run_exclusive(lambda: events.rebuild(engine))
 
 
 async def test_preview_counts_each_branch_and_samples_members(shop):

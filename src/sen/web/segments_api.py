@@ -8,6 +8,7 @@ Members are exported by ``GET /api/traits/export?segment=<name>``.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -131,7 +132,7 @@ def archive_segment(name: str, request: Request, _: Definer) -> None:
     """Archive a segment: it stops running; its history stays."""
     ops = request.app.state.ops
     current = saved.get(ops, name)
-    saved.save(ops, saved.Segment(**{**current.__dict__, "archived": True}))
+    saved.save(ops, dataclasses.replace(current, archived=True))
 
 
 @router.post("/{name}/run", response_model=RunOut)

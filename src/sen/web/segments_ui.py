@@ -88,9 +88,11 @@ def _json(data: Any) -> Markup:
 
 
 def _event_names(engine: Any) -> list[str]:
+    """The commonest names event conditions can match: those of ``profile_events``
+    (page and screen views included), which is the table the conditions read."""
     rows = engine.cursor().execute(
-        "SELECT event FROM events WHERE type = 'track' AND event IS NOT NULL "
-        "GROUP BY event ORDER BY count(*) DESC LIMIT ?", [EVENT_NAMES]).fetchall()
+        "SELECT event FROM profile_events GROUP BY event ORDER BY count(*) DESC LIMIT ?",
+        [EVENT_NAMES]).fetchall()
     return sorted(r[0] for r in rows)
 
 
