@@ -8,7 +8,7 @@ and their types) is read here, so the compiler stays pure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import ibis
@@ -16,13 +16,10 @@ import ibis
 from sen.segments import compiler
 from sen.segments.rules import Rule
 from sen.traits import fields
+from sen.traits.runner import now
 
 # A missing count, sum or distinct count of nothing is 0 (sen.traits.custom).
 _ZERO_AGGREGATES = frozenset({"count", "sum", "distinct"})
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def context(backend: Any, cur: Any, as_of: datetime | None = None) -> compiler.Context:
