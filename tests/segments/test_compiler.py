@@ -1,8 +1,9 @@
 """Every operator and condition kind on a hand-built shop with known members.
 
-The shop is tests.traits' (four customers whose traits are worked out by
-hand), refreshed by the real trait runner; events are written to
-``profile_events`` as the projection would.
+The shop is tests.traits' (four customers whose traits and orders are worked
+out by hand), refreshed by the real trait runner; events are written to
+``profile_events`` as the projection would. Each rule with known members runs
+on DuckDB and on Spark (``both_backends``) and must find exactly them.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sen.errors import ValidationError
-from sen.segments import evaluate, rules
+from sen.segments import backends, compiler, evaluate, rules
 from sen.traits import custom, runner
 from tests.traits.test_runner import AS_OF, build_shop
 
@@ -71,6 +73,13 @@ def members(engine, rule: dict) -> list[str]:
     return evaluate.member_ids(engine, rules.parse(rule), as_of=AS_OF)
 
 
+def members_on(engines: tuple[str, Any], store, rule: dict) -> list[str]:
+    """The rule's members as the engine finds them (DuckDB or Spark)."""
+    _, backend = engines
+    ctx = evaluate.context(backend, store.cursor(), AS_OF)
+    return sorted(backends.execute_ids(backend, compiler.members(rules.parse(rule), ctx)))
+
+
 # Lan: 4 orders, spend 6.5M, last 2026-02-01 (149 days), Hà Nội/North, 35, channels
 # app/store/web, favourite brand Vela Saigon; Minh: no orders, HCM/South, no age;
 # Hoa: 1 marketplace order 10 days ago, Đà Nẵng/Central; Tuan: 1 store order, 18, in
@@ -108,8 +117,8 @@ def members(engine, rule: dict) -> list[str]:
     ({"trait": "top_brand", "op": "=", "value": "Mira"}, ["p_hoa"]),
     ({"trait": "top_brand", "op": "is_set"}, ["p_hoa", "p_lan", "p_tuan"]),
 ])
-def test_trait_operators(store, rule: dict, expected: list[str]) -> None:
-    assert members(store, rule) == expected
+def test_trait_operators(both_backends, store, rule: dict, expected: list[str]) -> None:
+    assert members_on(both_backends, store, rule) == expected
 
 
 @pytest.mark.parametrize("rule, expected", [
@@ -149,11 +158,86 @@ def test_trait_operators(store, rule: dict, expected: list[str]) -> None:
     ({"message": "clicked", "channel": "email"}, ["p_tuan"]),
     ({"message": "clicked", "journey": "J1"}, ["p_lan"]),
 ])
-def test_event_segment_and_message_conditions(store, rule: dict, expected: list[str]) -> None:
-    assert members(store, rule) == expected
+def test_event_segment_and_message_conditions(both_backends, store, rule: dict,
+                                              expected: list[str]) -> None:
+    assert members_on(both_backends, store, rule) == expected
 
 
-def test_and_or_not_nesting(store) -> None:
+# Orders as of 2026-06-30 (the 2026-07-15 one is after as_of and absent):
+# Lan: 2025-01-10 store HN01 1.0M (Vela Giày nữ 36); 2025-03-05 web 2.0M (Vela Túi xách
+# 1.2M, Mira Giày nữ 37 0.8M); 2025-03-05 store HN02 0.5M (Mira Sandal 36 ×2); 2026-02-01
+# app 3.0M (Vela Giày nữ 36); 2026-05-01 store refunded 0.8M (no lines); 2026-06-01 web
+# cancelled 0.4M. Hoa: 2026-06-20 marketplace 0.7M (Mira Túi xách). Tuan: 2026-06-01 store
+# DN01 2.0M (Bravo 42, Alpha 41, 1.0M each). Minh: none.
+@pytest.mark.parametrize("rule, expected", [
+    ({"order": "completed"}, ["p_hoa", "p_lan", "p_tuan"]),
+    ({"order": "completed", "did": False}, ["p_minh"]),
+    ({"order": "any", "within_days": 30}, ["p_hoa", "p_lan", "p_tuan"]),
+    ({"order": "completed", "within_days": 30}, ["p_hoa", "p_tuan"]),
+    ({"order": "completed", "did": False, "within_days": 90}, ["p_lan", "p_minh"]),
+    ({"order": "refunded"}, ["p_lan"]),
+    ({"order": "cancelled", "between": ["2026-06-01", "2026-06-01"]}, ["p_lan"]),
+    ({"order": "completed", "since": "2026-06-10"}, ["p_hoa"]),
+    ({"order": "completed", "where": [{"field": "channel", "op": "=", "value": "store"}]},
+     ["p_lan", "p_tuan"]),
+    ({"order": "completed", "where": [{"field": "store", "op": "in",
+                                       "value": ["HN02", "DN01"]}]}, ["p_lan", "p_tuan"]),
+    ({"order": "completed", "where": [{"field": "total", "op": ">=", "value": 2_000_000}]},
+     ["p_lan", "p_tuan"]),
+    ({"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Mira"}]},
+     ["p_hoa", "p_lan"]),
+    ({"order": "completed", "where": [{"field": "category", "op": "contains",
+                                       "value": "TÚI"}]}, ["p_hoa", "p_lan"]),
+    ({"order": "completed", "where": [{"field": "size", "op": "is_not_set"}]},
+     ["p_hoa", "p_lan"]),
+    # One line must meet both line filters: Lan's Mira lines are sizes 37 and 36 but her
+    # Mira 36 is a Sandal, her Mira Giày nữ is 37.
+    ({"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Mira"},
+                                      {"field": "size", "op": "=", "value": "36"}]},
+     ["p_lan"]),
+    ({"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Mira"},
+                                      {"field": "category", "op": "=", "value": "Giày nữ"},
+                                      {"field": "size", "op": "=", "value": "36"}]}, []),
+    # Order and line filters together: a store order with a Mira line (Lan's HN02 Sandal).
+    ({"order": "completed", "where": [{"field": "channel", "op": "=", "value": "store"},
+                                      {"field": "brand", "op": "=", "value": "Mira"}]},
+     ["p_lan"]),
+    ({"order": "completed", "within_days": 365, "where": [
+        {"field": "brand", "op": "starts_with", "value": "vela"}]}, ["p_lan"]),
+    ({"order": "completed", "aggregate": {"fn": "count", "op": ">=", "value": 2}},
+     ["p_lan"]),
+    ({"order": "completed", "aggregate": {"fn": "count", "op": "<", "value": 1}},
+     ["p_minh"]),  # none counts as 0
+    ({"order": "completed", "aggregate": {"fn": "sum", "field": "total", "op": ">",
+                                          "value": 5_000_000}}, ["p_lan"]),
+    ({"order": "completed", "aggregate": {"fn": "avg", "field": "total", "op": "between",
+                                          "value": [1_000_000, 2_000_000]}},
+     ["p_lan", "p_tuan"]),
+    ({"order": "completed", "aggregate": {"fn": "max", "field": "item_count", "op": ">=",
+                                          "value": 2}}, ["p_lan", "p_tuan"]),
+    # Line aggregates are over the matching lines: Mira quantities, Lan 1 + 2.
+    ({"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Mira"}],
+      "aggregate": {"fn": "sum", "field": "quantity", "op": ">=", "value": 2}}, ["p_lan"]),
+    ({"order": "completed", "aggregate": {"fn": "min", "field": "price", "op": "<=",
+                                          "value": 250_000}}, ["p_lan"]),
+    ({"order": "completed", "where": [{"field": "channel", "op": "=", "value": "store"}],
+      "aggregate": {"fn": "sum", "field": "amount", "op": "=", "value": 2_000_000}},
+     ["p_tuan"]),  # Lan's store lines are 1.0M + 0.5M
+    ({"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Mira"}],
+      "aggregate": {"fn": "count", "op": "=", "value": 2}}, ["p_lan"]),
+    ({"order": "completed", "occurrence": "first", "since": "2026-01-01"},
+     ["p_hoa", "p_tuan"]),
+    ({"order": "completed", "occurrence": "last", "between": ["2026-01-01", "2026-03-01"]},
+     ["p_lan"]),
+])
+def test_order_conditions(both_backends, store, rule: dict, expected: list[str]) -> None:
+    assert members_on(both_backends, store, rule) == expected
+
+
+def test_and_or_not_nesting(both_backends, store) -> None:
+    def members(_: Any, rule: dict) -> list[str]:
+        return members_on(both_backends, store, rule)
+
     # Lapsed 90 days, favourite brand Vela, not in campaign C1 (Lan has not received it).
     assert members(store, {"all": [
         {"trait": "last_purchase_at", "op": "more_than_days_ago", "value": 90},
@@ -170,6 +254,15 @@ def test_and_or_not_nesting(store) -> None:
     # not of a trait some profiles lack keeps them ("everyone else").
     assert members(store, {"not": {"trait": "age", "op": ">", "value": 30}}) == [
         "p_hoa", "p_minh", "p_tuan"]
+    # Did not buy in 90 days but bought Vela before, and is not a member of vip.
+    assert members(store, {"all": [
+        {"order": "completed", "did": False, "within_days": 90},
+        {"order": "completed", "where": [{"field": "brand", "op": "=", "value": "Vela Saigon"}]},
+        {"not": {"segment": "vip"}}]}) == []
+    assert members(store, {"all": [
+        {"order": "completed", "did": False, "within_days": 90},
+        {"order": "completed", "where": [{"field": "brand", "op": "=",
+                                          "value": "Vela Saigon"}]}]}) == ["p_lan"]
 
 
 def test_preview_counts_every_branch_and_samples(store) -> None:
@@ -200,6 +293,10 @@ def test_the_sql_is_one_statement_over_the_store(store) -> None:
     ({"trait": "nope", "op": "=", "value": 1}, "Unknown trait 'nope'"),
     ({"trait": "spend_in_period", "op": ">", "value": 1}, "needs a period"),
     ({"trait": "channels", "op": ">", "value": "web"}, "list trait"),
+    ({"order": "any", "where": [{"field": "total", "op": ">", "value": "big"}]},
+     "total holds numbers"),
+    ({"order": "any", "where": [{"field": "brand", "op": "within_days", "value": 3}]},
+     "compares dates"),
 ])
 def test_rules_that_cannot_run_say_why(store, rule: dict, words: str) -> None:
     with pytest.raises(ValidationError, match=words):
@@ -218,12 +315,17 @@ def test_values_are_matched_literally_whatever_they_contain(store, tmp_path: Pat
     def check(value: str) -> None:
         rule = rules.parse({"any": [{"trait": "favourite_brand", "op": "=", "value": value},
                                     {"event": "Product Viewed", "where": [
-                                        {"property": "brand", "op": "in", "value": [value]}]}]})
+                                        {"property": "brand", "op": "in", "value": [value]}]},
+                                    {"order": "any", "where": [
+                                        {"field": "category", "op": "contains",
+                                         "value": value}]}]})
         got = evaluate.member_ids(store, rule, as_of=AS_OF)
         expected = sorted({r[0] for r in cur.execute(
             "SELECT profile_id FROM profile_traits WHERE favourite_brand = ? UNION "
             "SELECT profile_id FROM profile_events WHERE event = 'Product Viewed' AND "
-            "json_extract_string(properties, '$.brand') = ?", [value, value]).fetchall()})
+            "json_extract_string(properties, '$.brand') = ? UNION "
+            "SELECT profile_id FROM profile_order_lines WHERE ordered_at <= ? AND "
+            "contains(lower(category), lower(?))", [value, value, AS_OF, value]).fetchall()})
         assert got == expected
 
     check()

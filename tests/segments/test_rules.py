@@ -9,7 +9,7 @@ import pytest
 
 from sen.errors import ValidationError
 from sen.segments import rules
-from sen.segments.builder import all_of, any_of, event, message, not_, segment, trait
+from sen.segments.builder import all_of, any_of, event, message, not_, order, segment, trait
 
 LAPSED = """
 all:
@@ -22,6 +22,9 @@ all:
       - {event: Order Completed, aggregate: {fn: sum, property: revenue, op: ">", value: 1000000},
          between: [2026-01-01, 2026-03-31]}
       - {segment: vip, member: false}
+      - {order: completed, within_days: 365, where: [{field: brand, op: "=", value: Mira},
+         {field: channel, op: in, value: [web, app]}],
+         aggregate: {fn: sum, field: amount, op: ">=", value: 2000000}}
 """
 
 
@@ -37,7 +40,12 @@ def test_yaml_json_and_the_builder_make_the_same_rule(tmp_path: Path) -> None:
                event("Order Completed", between=["2026-01-01", "2026-03-31"],
                      aggregate={"fn": "sum", "property": "revenue", "op": ">",
                                 "value": 1000000}),
-               segment("vip", member=False)))
+               segment("vip", member=False),
+               order("completed", within_days=365,
+                     where=[{"field": "brand", "op": "=", "value": "Mira"},
+                            {"field": "channel", "op": "in", "value": ["web", "app"]}],
+                     aggregate={"fn": "sum", "field": "amount", "op": ">=",
+                                "value": 2000000})))
     assert built == parsed
     assert rules.parse(rules.dump(parsed)) == parsed  # JSON round trip
     file = tmp_path / "lapsed.yaml"
@@ -49,7 +57,7 @@ def test_yaml_json_and_the_builder_make_the_same_rule(tmp_path: Path) -> None:
 def test_nodes_lists_every_path_parents_first() -> None:
     paths = [p for p, _ in rules.nodes(rules.parse_yaml(LAPSED))]
     assert paths == ["", "all[0]", "all[1]", "all[2]", "all[3]", "all[3].not", "all[4]",
-                     "all[4].any[0]", "all[4].any[1]", "all[4].any[2]"]
+                     "all[4].any[0]", "all[4].any[1]", "all[4].any[2]", "all[4].any[3]"]
 
 
 def test_builder_covers_every_trait_operator() -> None:
@@ -81,6 +89,15 @@ def test_builder_covers_every_trait_operator() -> None:
     ({"event": "X", "where": [{"property": "a b", "op": "=", "value": 1}]},
      "where[0].property", "pattern"),
     ({"message": "bounced"}, "message", "Input should be"),
+    ({"order": "shipped"}, "order", "'completed', 'refunded', 'cancelled' or 'any'"),
+    ({"order": "any", "where": [{"field": "colour_name", "value": "red"}]},
+     "where[0].field", "'brand'"),
+    ({"order": "any", "aggregate": {"fn": "sum"}}, "aggregate", "needs a field"),
+    ({"order": "any", "aggregate": {"fn": "max", "field": "brand"}}, "aggregate.field",
+     "'total'"),
+    ({"order": "any", "occurrence": "last"}, "(rule)", "needs a window"),
+    ({"order": "any", "occurrence": "last", "within_days": 3, "aggregate": {}}, "(rule)",
+     "do not combine"),
     ({"all": []}, "all", "at least 1"),
     ({"all": [{"color": "red"}]}, "all[0]", "one of all, any, not"),
     ({"trait": "spend_in_period", "period": "25", "op": ">", "value": 1}, "period", "pattern"),

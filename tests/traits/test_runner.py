@@ -178,7 +178,9 @@ def _table(shop: Shop) -> list[tuple]:
     rows = cur.execute("SELECT * EXCLUDE (computed_at) FROM profile_traits "
                        "ORDER BY profile_id").fetchall()
     periods = cur.execute("SELECT * FROM profile_trait_periods ORDER BY ALL").fetchall()
-    return rows + periods
+    orders = cur.execute("SELECT * FROM profile_orders ORDER BY ALL").fetchall()
+    lines = cur.execute("SELECT * FROM profile_order_lines ORDER BY ALL").fetchall()
+    return rows + periods + orders + lines
 
 
 def _more_history(shop: Shop) -> None:
@@ -250,9 +252,15 @@ def test_a_merge_moves_the_history_and_drops_the_merged_away_profile(shop: Shop)
     lan = shop.traits("p_lan")
     assert (lan["orders"], lan["channels"]) == (5, ["app", "marketplace", "store", "web"])
     assert cur.execute(values).fetchall() == [("p_lan", 2.0)]
-    for table in ("profile_traits", "profile_trait_periods", "custom_trait_values"):
+    for table in ("profile_traits", "profile_trait_periods", "custom_trait_values",
+                  "profile_orders", "profile_order_lines"):
         gone = cur.execute(f"SELECT count(*) FROM {table} WHERE profile_id = 'p_hoa'")
         assert gone.fetchall() == [(0,)], table
+    # Hoa's marketplace order and its line are Lan's now.
+    assert cur.execute("SELECT count(*), count(*) FILTER (WHERE channel = 'marketplace') "
+                       "FROM profile_orders WHERE profile_id = 'p_lan'").fetchall() == [(7, 1)]
+    assert cur.execute("SELECT count(*) FROM profile_order_lines "
+                       "WHERE profile_id = 'p_lan'").fetchall() == [(6,)]
 
 
 def test_compute_profiles_on_demand(shop: Shop) -> None:
@@ -266,3 +274,29 @@ def test_compute_profiles_on_demand(shop: Shop) -> None:
 def test_the_first_update_of_a_store_is_a_refresh(shop: Shop) -> None:
     run = runner.update(shop.engine, as_of=AS_OF)
     assert (run.kind, run.profiles) == ("full", 4)
+
+
+def test_orders_by_profile_hold_every_order_up_to_as_of_with_its_lines(shop: Shop) -> None:
+    runner.refresh(shop.engine, as_of=AS_OF)
+    cur = shop.cur
+    orders = cur.execute("SELECT profile_id, status, count(*), sum(total) FROM profile_orders "
+                         "GROUP BY ALL ORDER BY ALL").fetchall()
+    # Lan's order of 2026-07-15 is after as_of.
+    assert orders == [("p_hoa", "completed", 1, 700_000), ("p_lan", "cancelled", 1, 400_000),
+                      ("p_lan", "completed", 4, 6_500_000), ("p_lan", "refunded", 1, 800_000),
+                      ("p_tuan", "completed", 1, 2_000_000)]
+    lines = cur.execute("SELECT profile_id, brand, sum(quantity), sum(amount) "
+                        "FROM profile_order_lines GROUP BY ALL ORDER BY ALL").fetchall()
+    assert lines == [("p_hoa", MIRA, 1, 700_000), ("p_lan", MIRA, 3, 1_300_000),
+                     ("p_lan", VELA, 3, 5_200_000), ("p_tuan", "Alpha", 1, 1_000_000),
+                     ("p_tuan", "Bravo", 1, 1_000_000)]
+
+
+def test_an_update_of_a_store_without_orders_by_profile_is_a_refresh(shop: Shop) -> None:
+    runner.refresh(shop.engine, as_of=AS_OF)
+    shop.cur.execute("DELETE FROM profile_orders")  # as a store from before they existed
+    shop.cur.execute("DELETE FROM sen_meta WHERE key = 'traits_orders_by_profile'")
+    run = runner.update(shop.engine, as_of=AS_OF)
+    assert (run.kind, run.profiles) == ("full", 4)
+    assert shop.cur.execute("SELECT count(*) FROM profile_orders").fetchall() == [(8,)]
+    assert runner.update(shop.engine, as_of=AS_OF).kind == "incremental"

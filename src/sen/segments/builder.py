@@ -1,12 +1,13 @@
 """A small Python builder for rules, for notebooks and tests::
 
-    from sen.segments.builder import all_of, event, message, not_, trait
+    from sen.segments.builder import all_of, message, not_, order, trait
 
     lapsed_vela_south = all_of(
         trait("days_since_last_purchase") >= 90,
         trait("favourite_brand") == "Vela Saigon",
         trait("region").isin(["South"]),
         not_(message("received", campaign="C1")),
+        not_(order("completed", within_days=7)),
     )
 
 Each call returns the same pydantic nodes :func:`sen.segments.rules.parse`
@@ -84,6 +85,11 @@ class trait:  # noqa: N801 - reads as a function in rules: trait("age") >= 30
 def event(name: str, **options: Any) -> rules.EventCondition:
     """``event("Product Viewed", within_days=7, where=[...], aggregate={...})``."""
     return rules.parse({"event": name, **options})
+
+
+def order(status: str = "completed", **options: Any) -> rules.OrderCondition:
+    """``order("completed", within_days=90, where=[{"field": "brand", "value": "Mira"}])``."""
+    return rules.parse({"order": status, **options})
 
 
 def message(kind: str, **options: Any) -> rules.MessageCondition:

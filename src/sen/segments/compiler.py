@@ -1,8 +1,8 @@
 """From a rule tree to one Ibis expression over the profiles' traits.
 
 Each node becomes a boolean column over ``profile_traits`` (one row per
-profile): a trait condition is a predicate on its column; an event, message
-or segment condition is membership (``isin``) of the profiles a sub-query
+profile): a trait condition is a predicate on its column; an event, order,
+message or segment condition is membership (``isin``) of the profiles a sub-query
 finds; ``not`` negates. Every leaf is made two-valued (a missing trait is
 false, never NULL), so ``not`` means "everyone else" as a marketer expects.
 
@@ -32,6 +32,7 @@ from sen.segments.rules import (
     EventCondition,
     MessageCondition,
     Not,
+    OrderCondition,
     Rule,
     SegmentCondition,
     TraitCondition,
@@ -101,6 +102,8 @@ def predicate(rule: Rule, ctx: Context) -> ir.BooleanValue:
         return _trait(rule, ctx)
     if isinstance(rule, EventCondition):
         return _event(rule, ctx)
+    if isinstance(rule, OrderCondition):
+        return _order(rule, ctx)
     if isinstance(rule, MessageCondition):
         return _message(rule, ctx)
     if isinstance(rule, SegmentCondition):
@@ -356,3 +359,59 @@ def _message(c: MessageCondition, ctx: Context) -> ir.BooleanValue:
             conditions.append(ev[column] == wanted)
     pred = ctx.profiles.profile_id.isin(ev.filter(*conditions).profile_id)
     return pred if c.did else ~pred
+
+
+# -- orders -------------------------------------------------------------------------------
+
+def _order(c: OrderCondition, ctx: Context) -> ir.BooleanValue:
+    """Orders of the status, in the window, meeting the order filters, with a line
+    meeting every line-item filter. Line-item aggregates are over those lines."""
+    on_lines = [f for f in c.where if f.field in rules.LINE_FIELDS]
+    on_orders = [f for f in c.where if f.field not in rules.LINE_FIELDS]
+    line_agg = (c.aggregate is not None and c.aggregate.fn != "count"
+                and c.aggregate.field in rules.LINE_FIELDS)
+    orders = _order_rows(ctx.table("profile_orders"), c, on_orders, ctx)
+    lines = None
+    if on_lines or line_agg:
+        lines = _order_rows(ctx.table("profile_order_lines"), c, on_lines, ctx)
+        if on_orders:
+            lines = lines.filter(lines.order_id.isin(orders.order_id))
+        if on_lines:
+            orders = orders.filter(orders.order_id.isin(lines.order_id))
+    pid = ctx.profiles.profile_id
+    # With line filters only, the lines alone say who ordered (one semi-join fewer).
+    found = lines if on_lines and not on_orders else orders
+    if c.occurrence is not None:
+        when = found.group_by("profile_id").aggregate(
+            at=found.ordered_at.min() if c.occurrence == "first" else found.ordered_at.max())
+        pred = pid.isin(when.filter(_window(when.at, c, ctx.as_of)).profile_id)
+    elif c.aggregate is not None:
+        pred = _order_aggregate(c, lines if line_agg else orders, pid, ctx)
+    else:
+        pred = pid.isin(found.profile_id)
+    return pred if c.did else ~pred
+
+
+def _order_rows(t: ir.Table, c: OrderCondition, filters: list[rules.OrderFilter],
+                ctx: Context) -> ir.Table:
+    conditions = [] if c.order == "any" else [t.status == c.order]
+    if c.occurrence is None:
+        conditions.append(_window(t.ordered_at, c, ctx.as_of))
+    for f in filters:
+        column = t[f.field]
+        conditions.append(compare(column, typed(f, column, f.field), ctx.as_of))
+    return t.filter(*conditions) if conditions else t
+
+
+def _order_aggregate(c: OrderCondition, rows: ir.Table, pid: ir.StringValue,
+                     ctx: Context) -> ir.BooleanValue:
+    agg = c.aggregate
+    if agg.fn == "count":  # always of orders
+        value = rows.count()
+    else:
+        value = getattr(rows[agg.field], "mean" if agg.fn == "avg" else agg.fn)()
+    per = rows.group_by("profile_id").aggregate(v=value)
+    pred = pid.isin(per.filter(compare(per.v, typed(agg, per.v, agg.fn), ctx.as_of)).profile_id)
+    if agg.fn in ("count", "sum") and _holds_for_zero(agg):
+        pred = pred | ~pid.isin(rows.profile_id)
+    return pred

@@ -7,7 +7,7 @@ Written as JSON or YAML::
       - {trait: favourite_brand, op: "=", value: Vela Saigon}
       - {trait: region, op: in, value: [South]}
       - not: {message: received, campaign: C1}
-      - not: {event: Order Completed, within_days: 7}
+      - not: {order: completed, within_days: 7}
 
 Conditions:
 
@@ -16,6 +16,12 @@ Conditions:
 * ``event``: did (or, with ``did: false``, did not) do an event, with
   property filters, a time window, an aggregate of a property compared to a
   value, or when its first or last occurrence was;
+* ``order``: did (or did not) place an order of a status (``completed``,
+  ``refunded``, ``cancelled`` or ``any``), with filters on order fields
+  (channel, store, total, coupon…) and line-item fields (brand, category,
+  size, price…), a time window, an aggregate (count of orders, sum / avg /
+  min / max of a field) compared to a value, or when the first or last such
+  order was;
 * ``segment``: membership of another saved segment;
 * ``message``: received / delivered / opened / clicked / converted, in a
   campaign, a journey, a channel or any, within a window.
@@ -98,6 +104,14 @@ class PropertyFilter(Comparison):
     property: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+def _check_aggregate(fn: str, target: str | None, name: str, example: str, op: str) -> None:
+    if fn != "count" and target is None:
+        raise ValueError(f"'{fn}' needs a {name}, e.g. {name}: {example}")
+    if op in DAY_OPS | LIST_OPS | NO_VALUE_OPS | {"contains", "starts_with"}:
+        raise ValueError(f"an aggregate is compared with =, !=, <, <=, >, >= or between, "
+                         f"not '{op}'")
+
+
 class Aggregate(Comparison):
     """count / sum / avg / min / max of a property over the matching events."""
 
@@ -109,11 +123,7 @@ class Aggregate(Comparison):
 
     @model_validator(mode="after")
     def _property_when_needed(self) -> Aggregate:
-        if self.fn != "count" and self.property is None:
-            raise ValueError(f"'{self.fn}' needs a property, e.g. property: revenue")
-        if self.op in DAY_OPS | LIST_OPS | NO_VALUE_OPS | {"contains", "starts_with"}:
-            raise ValueError(f"an aggregate is compared with =, !=, <, <=, >, >= or between, "
-                             f"not '{self.op}'")
+        _check_aggregate(self.fn, self.property, "property", "revenue", self.op)
         return self
 
 
@@ -144,10 +154,64 @@ class EventCondition(Window):
 
     @model_validator(mode="after")
     def _sensible(self) -> EventCondition:
-        if self.occurrence is not None and self.aggregate is not None:
-            raise ValueError("occurrence and aggregate do not combine; use one")
-        if self.occurrence is not None and not (self.within_days or self.between or self.since):
-            raise ValueError("occurrence needs a window: within_days, between or since")
+        _check_occurrence(self)
+        return self
+
+
+def _check_occurrence(c: EventCondition | OrderCondition) -> None:
+    if c.occurrence is not None and c.aggregate is not None:
+        raise ValueError("occurrence and aggregate do not combine; use one")
+    if c.occurrence is not None and not (c.within_days or c.between or c.since):
+        raise ValueError("occurrence needs a window: within_days, between or since")
+
+
+# Order conditions read ``profile_orders`` and ``profile_order_lines`` (written by
+# every trait run): the fields a filter or an aggregate may name, per table.
+ORDER_FIELDS = ("channel", "store", "source", "total", "subtotal", "discount", "shipping",
+                "coupon", "item_count")
+LINE_FIELDS = ("brand", "category", "size", "colour", "sku", "product_id", "product_name",
+               "quantity", "price", "amount")
+NUMERIC_ORDER_FIELDS = ("total", "subtotal", "discount", "shipping", "item_count",
+                        "quantity", "price", "amount")
+OrderField = Literal[ORDER_FIELDS + LINE_FIELDS]  # type: ignore[valid-type]
+NumericOrderField = Literal[NUMERIC_ORDER_FIELDS]  # type: ignore[valid-type]
+
+
+class OrderFilter(Comparison):
+    """A condition on an order field (``channel``, ``total``) or a line-item field
+    (``brand``, ``price``): an order matches when one of its lines meets every
+    line-item filter."""
+
+    field: OrderField
+
+
+class OrderAggregate(Comparison):
+    """count of the matching orders, or sum / avg / min / max of a numeric field
+    (an order field over the orders, a line-item field over their matching lines)."""
+
+    fn: Literal["count", "sum", "avg", "min", "max"] = "count"
+    field: NumericOrderField | None = None
+    op: Op = ">="
+    value: Value = 1
+
+    @model_validator(mode="after")
+    def _field_when_needed(self) -> OrderAggregate:
+        _check_aggregate(self.fn, self.field, "field", "total", self.op)
+        return self
+
+
+class OrderCondition(Window):
+    order: Literal["completed", "refunded", "cancelled", "any"] = Field(
+        description="the orders' status; any counts every order placed")
+    did: bool = True
+    where: tuple[OrderFilter, ...] = ()
+    aggregate: OrderAggregate | None = None
+    occurrence: Literal["first", "last"] | None = Field(
+        None, description="the window applies to her first (or last) such order ever")
+
+    @model_validator(mode="after")
+    def _sensible(self) -> OrderCondition:
+        _check_occurrence(self)
         return self
 
 
@@ -187,7 +251,8 @@ def _kind(data: Any) -> str | None:
     if isinstance(data, dict):
         for key, name in (("all", "AllOf"), ("any", "AnyOf"), ("not", "Not"),
                           ("trait", "TraitCondition"), ("event", "EventCondition"),
-                          ("segment", "SegmentCondition"), ("message", "MessageCondition")):
+                          ("order", "OrderCondition"), ("segment", "SegmentCondition"),
+                          ("message", "MessageCondition")):
             if key in data:
                 return name
     return None
@@ -197,15 +262,20 @@ Rule = Annotated[
     Annotated[AllOf, Tag("AllOf")] | Annotated[AnyOf, Tag("AnyOf")] | Annotated[Not, Tag("Not")]
     | Annotated[TraitCondition, Tag("TraitCondition")]
     | Annotated[EventCondition, Tag("EventCondition")]
+    | Annotated[OrderCondition, Tag("OrderCondition")]
     | Annotated[SegmentCondition, Tag("SegmentCondition")]
     | Annotated[MessageCondition, Tag("MessageCondition")],
     Discriminator(_kind, custom_error_type="rule_kind",
                   custom_error_message="a rule is one of all, any, not, trait, event, "
-                  "segment or message"),
+                  "order, segment or message"),
 ]
 for _model in (AllOf, AnyOf, Not):
     _model.model_rebuild()
 _RULE: TypeAdapter[Any] = TypeAdapter(Rule)
+
+
+_TAGS = frozenset({"AllOf", "AnyOf", "Not", "TraitCondition", "EventCondition",
+                   "OrderCondition", "SegmentCondition", "MessageCondition"})
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -214,8 +284,7 @@ def _path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in {"AllOf", "AnyOf", "Not", "TraitCondition", "EventCondition",
-                      "SegmentCondition", "MessageCondition"}:
+        elif part in _TAGS:
             continue
         else:
             out += ("." if out else "") + str(part)

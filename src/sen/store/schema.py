@@ -8,7 +8,7 @@ zone), money is integer VND (``BIGINT``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "message_id", "message_key", "type", "event", "name", "user_id", "anonymous_id",
@@ -249,6 +249,24 @@ DDL: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS trait_runs (
         started_at TIMESTAMP NOT NULL, as_of TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
         profiles BIGINT NOT NULL, seconds DOUBLE NOT NULL, models JSON
+    )
+    """,
+    # Orders and their lines by profile, up to the last trait run's as_of, written by
+    # every trait run for the profiles it covers: what segments' order conditions read.
+    """
+    CREATE TABLE IF NOT EXISTS profile_orders (
+        profile_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, ordered_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL, source VARCHAR, channel VARCHAR, store VARCHAR,
+        subtotal BIGINT, discount BIGINT, shipping BIGINT, total BIGINT, coupon VARCHAR,
+        item_count INTEGER
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS profile_order_lines (
+        profile_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, ordered_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL, brand VARCHAR, category VARCHAR, size VARCHAR, colour VARCHAR,
+        sku VARCHAR, product_id VARCHAR, product_name VARCHAR, quantity INTEGER, price BIGINT,
+        amount BIGINT
     )
     """,
     # Segments (sen.segments): who is in each saved segment now.

@@ -79,6 +79,22 @@ SCOPE_LINES = """
     FROM order_items i JOIN _trait_orders o USING (order_id)
 """
 
+# The scope's orders and lines as segments' order conditions read them
+# (``profile_orders``, ``profile_order_lines``), sorted by time so windows prune.
+ORDERS_BY_PROFILE = """
+    INSERT INTO profile_orders
+    SELECT profile_id, order_id, ordered_at, status, source, channel, store_code, subtotal,
+           discount, shipping, total, coupon, item_count
+    FROM _trait_orders ORDER BY ordered_at
+"""
+LINES_BY_PROFILE = """
+    INSERT INTO profile_order_lines
+    SELECT o.profile_id, o.order_id, o.ordered_at, o.status, i.brand, i.category, i.size,
+           i.colour, i.sku, i.product_id, i.name, i.quantity, i.price,
+           coalesce(i.price, 0) * coalesce(i.quantity, 1) - coalesce(i.discount, 0)
+    FROM order_items i JOIN _trait_orders o USING (order_id) ORDER BY o.ordered_at
+"""
+
 # What favourites and item counts need of the purchased lines, narrow and integer-keyed.
 PURCHASED_LINES = """
     CREATE OR REPLACE TEMP TABLE _trait_bought AS

@@ -39,6 +39,9 @@ _EVENTS_MARK = "traits_rowid"
 _MERGES_MARK = "traits_merge_log_at"
 _MODELS = "traits_models"
 _IDENTITY_MARK = "identity_rowid"
+_ORDERS_MARK = "traits_orders_by_profile"  # set once a full run has filled profile_orders
+_PER_PROFILE = ("profile_traits", "profile_trait_periods", "custom_trait_values",
+                "profile_orders", "profile_order_lines")
 
 
 @dataclass
@@ -87,13 +90,14 @@ def _run(engine: DuckDBEngine, kind: str, as_of: datetime, *,
             store(cur, config)
         settings = stored(cur)
         models = _stored_models(cur)
-        if kind != "full" and models is None:
-            kind = run.kind = "full"
+        if kind != "full" and (models is None or not read_meta(cur, _ORDERS_MARK, "")):
+            kind = run.kind = "full"  # a first run, or a store from before orders by profile
         _step(run, "scope", lambda: _scope(cur, run, as_of, profile_ids))
         if run.profiles:
             if models is None or (run.kind == "full" and (refit or config is not None)):
                 models = None
             _compute(cur, run, as_of, settings, models)
+        _step(run, "orders_by_profile", lambda: _orders_by_profile(cur, run))
         _marks(cur, run)
         run.seconds = time.perf_counter() - started
         cur.execute("INSERT INTO trait_runs VALUES (?, ?, ?, ?, ?, ?)",
@@ -121,7 +125,7 @@ def _scope(cur: Any, run: TraitRun, as_of: datetime, profile_ids: list[str] | No
         run.profiles = prepare_scope(cur, as_of, profile_ids or [])
     else:
         _changed_profiles(cur)
-        for table in ("profile_traits", "profile_trait_periods", "custom_trait_values"):
+        for table in _PER_PROFILE:
             cur.execute(f"DELETE FROM {table} WHERE profile_id IN "  # merged away
                         "(SELECT profile_id FROM _trait_changed "
                         " WHERE profile_id NOT IN (SELECT profile_id FROM profiles))")
@@ -251,6 +255,20 @@ def _write(cur: Any, run: TraitRun, as_of: datetime, calc: dict[str, np.ndarray]
     cur.execute(builtin.WRITE, [as_of, now()])
     cur.execute(builtin.PERIODS)
     cur.unregister("_trait_calc")
+
+
+def _orders_by_profile(cur: Any, run: TraitRun) -> None:
+    """Replace the scope's rows of ``profile_orders`` and ``profile_order_lines``."""
+    for table in ("profile_orders", "profile_order_lines"):
+        if run.kind == "full":
+            cur.execute(f"DELETE FROM {table}")
+        else:
+            cur.execute(f"DELETE FROM {table} WHERE profile_id IN "
+                        "(SELECT profile_id FROM _trait_scope)")
+    cur.execute(builtin.ORDERS_BY_PROFILE)
+    cur.execute(builtin.LINES_BY_PROFILE)
+    if run.kind == "full":
+        write_meta(cur, _ORDERS_MARK, "1")
 
 
 def _custom(cur: Any, as_of: datetime) -> None:
