@@ -193,6 +193,9 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
                          {"message": "clicked", "campaign": "C1", "within_days": 7}]}},
         {"trait": "age", "op": "between", "value": [18, 60]},
         {"trait": "channels", "op": "in", "value": ["store", "web"]},
+        {"order": "completed", "within_days": 90,
+         "where": [{"field": "brand", "op": "=", "value": "Vela"},
+                   {"field": "total", "op": ">=", "value": 500000}]},
     ]}
     assert call_api(browser, "PUT", "/api/segments/buyers",
                     {"title": "Khách đã mua", "rule": {"trait": "orders", "op": ">=",
@@ -212,7 +215,7 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     assert "negated" in group.get_attribute("class")
     kinds = [Select(s).first_selected_option.get_attribute("value") for s in
              browser.find_elements(By.CSS_SELECTOR, "#builder select.kind")]
-    assert kinds == ["event", "segment", "message", "trait", "trait"]
+    assert kinds == ["event", "segment", "message", "trait", "trait", "order"]
     branches = {b["path"]: b["count"] for b in expected["branches"]}
     badge = browser.find_element(By.CSS_SELECTOR,
                                  '[data-path="all[1].not.any[1]"] > .node-head > .branch-count')
@@ -224,3 +227,48 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     saved = call_api(browser, "GET", "/api/segments/mixed")["body"]
     assert saved["rule"] == rules.dump(rules.parse(everything))
     assert saved["title"] == "Đủ loại"
+
+
+def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browser):
+    """Kind "order": bought in a store (Lan's one order), then did not."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(server + "/segments/new")
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    browser.find_element(By.ID, "username").send_keys("thu")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
+
+    def find(css: str):  # noqa: ANN202
+        return browser.find_element(By.CSS_SELECTOR, css)
+
+    def settled() -> int:
+        wait.until(lambda _: "busy" not in find(".count-card").get_attribute("class")
+                   and find("#segment-count").get_attribute("data-count"))
+        return int(find("#segment-count").get_attribute("data-count"))
+
+    def api_count(body: dict) -> int:
+        answer = call_api(browser, "POST", "/api/segments/preview", {"rule": body})
+        assert answer["status"] == 200, answer
+        return answer["body"]["count"]
+
+    Select(find(f"{FIRST} > .node-head > select.kind")).select_by_value("order")
+    statuses = [o.get_attribute("value") for o in
+                Select(find(f"{FIRST} select.order-status")).options]
+    assert statuses == ["completed", "refunded", "cancelled", "any"]
+    Select(find(f"{FIRST} select.order-field")).select_by_value("channel")
+    suggested = [o.get_attribute("value") for o in
+                 browser.find_elements(By.CSS_SELECTOR, f"{FIRST} datalist option")]
+    assert suggested == ["store"]
+    find(f"{FIRST} input.value").send_keys("store")
+    in_store = {"all": [{"order": "completed",
+                         "where": [{"field": "channel", "op": "=", "value": "store"}]}]}
+    assert settled() == api_count(in_store) == 1
+    Select(find(f"{FIRST} > .node-head > select.did")).select_by_value("false")
+    in_store["all"][0]["did"] = False
+    everyone = api_count({"trait": "orders", "op": ">=", "value": 0})
+    assert settled() == api_count(in_store) == everyone - 1

@@ -39,6 +39,12 @@ TREND_RUNS = 20
 EVENT_NAMES = 100
 OVERLAP_MAX = 20
 MESSAGE_KINDS = ("received", "delivered", "opened", "clicked", "converted")
+ORDER_STATUSES = ("completed", "refunded", "cancelled", "any")
+ORDER_TOP = 30
+# Order fields whose commonest values the builder suggests, and the table they are in.
+ORDER_SUGGESTED = {"brand": "profile_order_lines", "category": "profile_order_lines",
+                   "size": "profile_order_lines", "channel": "profile_orders",
+                   "store": "profile_orders"}
 # Words the builder's script shows; sent with the page in its language.
 BUILDER_WORDS = (
     "builder.all", "builder.any", "builder.add_condition", "builder.add_group",
@@ -49,6 +55,10 @@ BUILDER_WORDS = (
     "builder.not_member", "builder.campaign", "builder.period", "builder.empty",
     "builder.incomplete", "builder.members", "builder.yes", "builder.no",
     "builder.saving", "builder.name_needed", "op.between",
+    "builder.kind.order", "builder.order.status", "builder.order.field",
+    "builder.order.any_item",
+    *(f"builder.order.{status}" for status in ORDER_STATUSES),
+    *(f"builder.order.field.{name}" for name in rules.ORDER_FIELDS + rules.LINE_FIELDS),
     "op.within_days", "op.more_than_days_ago",
     *(f"message.{k}" for k in MESSAGE_KINDS),
     *(f"op.{o}" for o in ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains",
@@ -96,6 +106,24 @@ def _event_names(engine: Any) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+def _order_fields(engine: Any) -> dict[str, Any]:
+    """The order condition's statuses and fields, with the commonest values of the
+    ones a marketer types (brand, category, size, channel, store) as suggestions."""
+    cur = engine.cursor()
+    out = []
+    for name in rules.ORDER_FIELDS + rules.LINE_FIELDS:
+        field: dict[str, Any] = {
+            "name": name, "type": "number" if name in rules.NUMERIC_ORDER_FIELDS else "text"}
+        table = ORDER_SUGGESTED.get(name)
+        if table is not None:
+            rows = cur.execute(f"SELECT {name} FROM {table} WHERE {name} IS NOT NULL "
+                               f"GROUP BY {name} ORDER BY count(*) DESC, {name} LIMIT ?",
+                               [ORDER_TOP]).fetchall()
+            field["top"] = [r[0] for r in rows]
+        out.append(field)
+    return {"statuses": list(ORDER_STATUSES), "fields": out}
+
+
 @router.get("/segments")
 def segments_page(request: Request, user: Reader) -> Response:
     """Every saved segment: its size at the last run, when that was, and the trend."""
@@ -121,6 +149,7 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     setup = {
         "lang": lang, "fields": catalogue.field_list(engine), "segments": others,
         "events": _event_names(engine), "messages": list(MESSAGE_KINDS),
+        "orders": _order_fields(engine),
         "rule": rules.dump(segment.rule) if segment else None,
         "name": segment.name if segment else None,
         "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},

@@ -61,6 +61,7 @@
     const base = { trait: { trait: "", op: "", value: "", value2: "", values: [], period: "" },
       event: { event: "", did: true, within: "" },
       segment: { segment: "", member: true },
+      order: { order: "completed", did: true, field: "", op: "=", value: "", within: "" },
       message: { message: "received", did: true, campaign: "", within: "" } }[kind];
     return Object.assign({ id: nextId++, kind: kind, negate: false, extra: {} }, base, props || {});
   }
@@ -104,6 +105,16 @@
     if ("event" in rule) {
       return condition("event", { event: rule.event, did: rule.did !== false,
         within: text(rule.within_days), extra: without(rule, ["event", "did", "within_days"]) });
+    }
+    if ("order" in rule) {
+      // One filter is edited here; more (written as JSON) are kept as they are.
+      const where = rule.where || [];
+      const one = where.length === 1 ? where[0] : null;
+      const keep = one ? ["order", "did", "within_days", "where"] : ["order", "did", "within_days"];
+      return condition("order", { order: rule.order, did: rule.did !== false,
+        within: text(rule.within_days), field: one ? one.field : "",
+        op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
+        extra: without(rule, keep) });
     }
     if ("segment" in rule) {
       return condition("segment", { segment: rule.segment, member: rule.member !== false,
@@ -179,8 +190,33 @@
     return rule;
   }
 
+  const orderFields = {};
+  setup.orders.fields.forEach((f) => { orderFields[f.name] = f; });
+
+  function orderOps(field) {
+    if (!field) return ["="];
+    return field.type === "number" ? [">=", ">", "<=", "<", "=", "!="]
+      : ["=", "!=", "contains", "starts_with", "is_set", "is_not_set"];
+  }
+
+  function orderRule(node) {
+    const rule = Object.assign({}, node.extra, { order: node.order });
+    const field = orderFields[node.field];
+    if (field) {
+      const filter = { field: node.field, op: node.op };
+      if (!NO_VALUE.has(node.op)) {
+        const value = typed(field, node.value);
+        if (value === null) return null;
+        filter.value = value;
+      }
+      rule.where = [filter];
+    }
+    return withWindow(rule, node);
+  }
+
   function conditionRule(node) {
     if (node.kind === "trait") return traitRule(node);
+    if (node.kind === "order") return orderRule(node);
     if (node.kind === "event") {
       if (!node.event.trim()) return null;
       return withWindow(Object.assign({}, node.extra, { event: node.event.trim() }), node);
@@ -396,8 +432,42 @@
         "aria-label": t("builder.within_days") });
   }
 
+  function orderParts(node) {
+    const field = orderFields[node.field];
+    const parts = [
+      select("order-status", setup.orders.statuses.map((s) => [s, t("builder.order." + s)]),
+        node.order, (e) => { node.order = e.target.value; changed(); },
+        { "aria-label": t("builder.order.status") }),
+      select("order-field", [["", t("builder.order.any_item")]].concat(
+        setup.orders.fields.map((f) => [f.name, t("builder.order.field." + f.name)])),
+      node.field, (e) => {
+        node.field = e.target.value;
+        const ops = orderOps(orderFields[node.field]);
+        if (!ops.includes(node.op)) node.op = ops[0];
+        node.value = "";
+        redraw(node);
+      }, { "aria-label": t("builder.order.field") }),
+    ];
+    if (!field) return parts;
+    parts.push(select("op", orderOps(field).map((o) => [o, t("op." + o)]), node.op, (e) => {
+      node.op = e.target.value;
+      redraw(node);
+    }));
+    if (NO_VALUE.has(node.op)) return parts;
+    const attrs = field.type === "number" ? { type: "number", step: "any" } : {};
+    if (field.top && field.top.length) attrs.list = "order-top-" + node.id;
+    parts.push(input("value", node.value, (e) => { node.value = e.target.value; changed(); },
+      attrs));
+    if (field.top && field.top.length) {
+      parts.push(el("datalist", { id: "order-top-" + node.id },
+        field.top.map((v) => el("option", { value: text(v) }))));
+    }
+    return parts;
+  }
+
   function conditionParts(node) {
-    const kinds = ["trait", "event", "segment", "message"].map((k) => [k, t("builder.kind." + k)]);
+    const kinds = ["trait", "event", "order", "segment", "message"]
+      .map((k) => [k, t("builder.kind." + k)]);
     const kind = select("kind", kinds, node.kind, (e) => {
       const fresh = condition(e.target.value);
       Object.keys(node).forEach((k) => { if (k !== "id" && k !== "negate") delete node[k]; });
@@ -412,6 +482,7 @@
             "aria-label": t("builder.event_name") }),
         withinInput(node)];
     }
+    if (node.kind === "order") return [kind, didSelect(node), ...orderParts(node), withinInput(node)];
     if (node.kind === "segment") {
       const options = [["", ""]].concat(setup.segments.map((s) => [s.name, s.title + " (" + s.name + ")"]));
       return [kind,
