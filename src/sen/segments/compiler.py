@@ -371,22 +371,27 @@ def _order(c: OrderCondition, ctx: Context) -> ir.BooleanValue:
     line_agg = (c.aggregate is not None and c.aggregate.fn != "count"
                 and c.aggregate.field in rules.LINE_FIELDS)
     orders = _order_rows(ctx.table("profile_orders"), c, on_orders, ctx)
-    lines = None
+    lines, only_orders = None, on_orders
     if on_lines or line_agg:
-        lines = _order_rows(ctx.table("profile_order_lines"), c, on_lines, ctx)
-        if on_orders:
+        table = ctx.table("profile_order_lines")
+        # Lines carry their order's channel and store: those filters apply to them directly.
+        carried = [f for f in on_orders if f.field in table.columns]
+        only_orders = [f for f in on_orders if f.field not in table.columns]
+        lines = _order_rows(table, c, on_lines + carried, ctx)
+        if only_orders:
             lines = lines.filter(lines.order_id.isin(orders.order_id))
         if on_lines:
             orders = orders.filter(orders.order_id.isin(lines.order_id))
     pid = ctx.profiles.profile_id
-    # With line filters only, the lines alone say who ordered (one semi-join fewer).
-    found = lines if on_lines and not on_orders else orders
+    # When the lines alone say who ordered, one table is read.
+    found = lines if on_lines and not only_orders else orders
     if c.occurrence is not None:
         when = found.group_by("profile_id").aggregate(
             at=found.ordered_at.min() if c.occurrence == "first" else found.ordered_at.max())
         pred = pid.isin(when.filter(_window(when.at, c, ctx.as_of)).profile_id)
     elif c.aggregate is not None:
-        pred = _order_aggregate(c, lines if line_agg else orders, pid, ctx)
+        rows = found if c.aggregate.fn == "count" else lines if line_agg else orders
+        pred = _order_aggregate(c, rows, pid, ctx, of_lines=rows is lines)
     else:
         pred = pid.isin(found.profile_id)
     return pred if c.did else ~pred
@@ -404,10 +409,10 @@ def _order_rows(t: ir.Table, c: OrderCondition, filters: list[rules.OrderFilter]
 
 
 def _order_aggregate(c: OrderCondition, rows: ir.Table, pid: ir.StringValue,
-                     ctx: Context) -> ir.BooleanValue:
+                     ctx: Context, *, of_lines: bool) -> ir.BooleanValue:
     agg = c.aggregate
-    if agg.fn == "count":  # always of orders
-        value = rows.count()
+    if agg.fn == "count":  # of orders, also when the rows are their lines
+        value = rows.order_id.nunique() if of_lines else rows.count()
     else:
         value = getattr(rows[agg.field], "mean" if agg.fn == "avg" else agg.fn)()
     per = rows.group_by("profile_id").aggregate(v=value)

@@ -253,6 +253,8 @@ DDL: tuple[str, ...] = (
     """,
     # Orders and their lines by profile, up to the last trait run's as_of, written by
     # every trait run for the profiles it covers: what segments' order conditions read.
+    # Lines repeat their order's status, time, channel and store, so the commonest
+    # conditions ("bought Vela in a store") read one table.
     """
     CREATE TABLE IF NOT EXISTS profile_orders (
         profile_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, ordered_at TIMESTAMP NOT NULL,
@@ -264,7 +266,8 @@ DDL: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS profile_order_lines (
         profile_id VARCHAR NOT NULL, order_id VARCHAR NOT NULL, ordered_at TIMESTAMP NOT NULL,
-        status VARCHAR NOT NULL, brand VARCHAR, category VARCHAR, size VARCHAR, colour VARCHAR,
+        status VARCHAR NOT NULL, channel VARCHAR, store VARCHAR, brand VARCHAR, category VARCHAR,
+        size VARCHAR, colour VARCHAR,
         sku VARCHAR, product_id VARCHAR, product_name VARCHAR, quantity INTEGER, price BIGINT,
         amount BIGINT
     )

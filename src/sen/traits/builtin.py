@@ -89,7 +89,8 @@ ORDERS_BY_PROFILE = """
 """
 LINES_BY_PROFILE = """
     INSERT INTO profile_order_lines
-    SELECT o.profile_id, o.order_id, o.ordered_at, o.status, i.brand, i.category, i.size,
+    SELECT o.profile_id, o.order_id, o.ordered_at, o.status, o.channel, o.store_code,
+           i.brand, i.category, i.size,
            i.colour, i.sku, i.product_id, i.name, i.quantity, i.price,
            coalesce(i.price, 0) * coalesce(i.quantity, 1) - coalesce(i.discount, 0)
     FROM order_items i JOIN _trait_orders o USING (order_id) ORDER BY o.ordered_at
