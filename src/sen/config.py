@@ -70,6 +70,34 @@ class Settings(BaseSettings):
         description="Seconds between checks for saved segments due a refresh (each segment "
         "sets how often it refreshes; 0 turns the checks off).",
     )
+    audience_sync_interval_s: float = Field(
+        default=60.0, ge=0.0,
+        description="Seconds between checks for audience links whose segment has run since "
+        "they last synced, or whose last attempt failed (0 turns the checks off).",
+    )
+    meta_access_token: str = Field(
+        default="", description="Meta Marketing API token (a system user's, with "
+        "ads_management) for syncing segments to Custom Audiences.",
+    )
+    meta_graph_url: str = Field(
+        default="https://graph.facebook.com", description="Meta Graph API address.",
+    )
+    meta_api_version: str = Field(default="v25.0", description="Meta Graph API version.")
+    google_ads_customer_id: str = Field(
+        default="", description="Google Ads account (customer id, 123-456-7890) holding the "
+        "Customer Match user lists.",
+    )
+    google_ads_login_customer_id: str = Field(
+        default="", description="Manager account id, when access goes through one.",
+    )
+    google_ads_developer_token: str = Field(default="", description="Google Ads developer token.")
+    google_ads_access_token: str = Field(
+        default="", description="OAuth access token for the Google Ads API.",
+    )
+    google_ads_url: str = Field(
+        default="https://googleads.googleapis.com", description="Google Ads API address.",
+    )
+    google_ads_api_version: str = Field(default="v26", description="Google Ads API version.")
     traits_refresh_interval_s: float = Field(
         default=86_400.0, gt=0.0,
         description="Seconds between full trait refreshes (everyone moves one day on, the "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from sen.cli import app
 from sen.traits import runner
+from tests.segments.audiences.conftest import meta_server  # noqa: F401 - a fixture
 from tests.segments.test_compiler import PROFILE_EVENTS
 from tests.traits.test_runner import AS_OF, build_shop
 
@@ -54,3 +56,43 @@ def test_a_bad_rule_file_names_the_node(tmp_path: Path) -> None:
     message = str(res.exception)
     res.exception.__traceback__ = None
     assert "all[0]" in message and "[low, high]" in message
+
+
+def test_link_a_segment_to_an_audience_and_sync_it(tmp_path: Path, meta_server,  # noqa: F811
+                                                    monkeypatch) -> None:
+    import duckdb
+
+    graph, url = meta_server
+    folder = str(_shop(tmp_path))
+    with duckdb.connect(str(tmp_path / "sen.duckdb")) as con:
+        con.execute("UPDATE profiles SET phone = '0988 123 456' WHERE profile_id = 'p_tuan'")
+    rule = tmp_path / "buyers.yaml"
+    rule.write_text(RULE, encoding="utf-8")
+    cli = CliRunner()
+    assert cli.invoke(app, ["segment", "save", "buyers", str(rule), "--data-dir",
+                            folder]).exit_code == 0
+    link = ["segment", "audience-link", "suppress", "--segment", "buyers", "--destination",
+            "meta", "--audience-id", "6123", "--purpose", "suppress", "--data-dir", folder]
+    res = cli.invoke(app, link)
+    assert res.exit_code == 0, res.output
+    assert "audience 6123" in res.output
+    # Without a token the sync fails and says which setting to fill.
+    res = cli.invoke(app, ["segment", "run", "--data-dir", folder])
+    assert res.exit_code == 0, res.output
+    res = cli.invoke(app, ["segment", "audience-sync", "--data-dir", folder])
+    assert res.exit_code == 1 and "suppress: Syncing to Meta needs an access token: set " \
+        "SEN_META_ACCESS_TOKEN" in res.output
+    monkeypatch.setenv("SEN_META_ACCESS_TOKEN", "meta-token")
+    monkeypatch.setenv("SEN_META_GRAPH_URL", url)
+    res = cli.invoke(app, ["segment", "audience-sync", "suppress", "--data-dir", folder])
+    assert res.exit_code == 0, res.output
+    assert "ok" in res.output
+    assert graph.audiences["6123"] == {  # Tuan; Hoa, the other buyer outside the North, has
+        ("", hashlib.sha256(b"84988123456").hexdigest())}  # no contact (rows: email, phone)
+    res = cli.invoke(app, ["segment", "audience-link", "x", "--segment", "buyers",
+                           "--destination", "meta", "--audience-id", "act_1", "--data-dir",
+                           folder])
+    assert res.exit_code != 0
+    message = str(res.exception)
+    res.exception.__traceback__ = None
+    assert "audience_id" in message

@@ -129,3 +129,69 @@ def run_command(name: Annotated[str | None, typer.Argument(
     finally:
         engine.close()
         ops.dispose()
+
+
+@segment_app.command("audience-link")
+def audience_link_command(
+    name: str,
+    segment: Annotated[str, typer.Option(help="The saved segment to keep in sync.")],
+    destination: Annotated[str, typer.Option(help="meta or google.")],
+    audience_id: Annotated[str, typer.Option(help="Meta custom audience id or Google user "
+                                                  "list id (digits).")],
+    purpose: Annotated[str, typer.Option(help="suppress, lookalike_seed or target.")] = "target",
+    disabled: Annotated[bool, typer.Option("--disabled", help="Save it, do not sync it.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Keep an ad platform's audience equal to a saved segment (docs/audiences.md)."""
+    from pydantic import ValidationError as PydanticError
+
+    from sen.errors import ValidationError
+    from sen.segments.audiences import links
+    from sen.store import operational
+
+    try:
+        link = links.AudienceLink(name=name, segment=segment, destination=destination,
+                                  audience_id=audience_id, purpose=purpose,
+                                  enabled=not disabled)
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        raise ValidationError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    try:
+        saved_link = links.save_link(ops, link, actor="cli")
+        console.print(f"Linked segment [bold]{saved_link.segment}[/] to {saved_link.destination} "
+                      f"audience {saved_link.audience_id}; `sen segment audience-sync "
+                      f"{saved_link.name}` syncs it now.")
+    finally:
+        ops.dispose()
+
+
+@segment_app.command("audience-sync")
+def audience_sync_command(name: Annotated[str | None, typer.Argument(
+        help="The link; every due link when left out.")] = None,
+        data_dir: DataDir = None) -> None:
+    """Send segments' changes to their ad audiences (removals, then additions)."""
+    from sen.segments.audiences import links
+    from sen.store import operational
+
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    engine = open_data_dir(data_dir)
+    try:
+        runs = [links.sync(engine, links.get_link(ops, name), settings=settings)] if name \
+            else links.sync_due(engine, ops, settings)
+        table = Table("link", "status", "added", "removed", "unchanged", "skipped",
+                      title="Audiences synced")
+        for r in runs:
+            table.add_row(r.link, r.status, f"{r.added:,}", f"{r.removed:,}",
+                          f"{r.unchanged:,}", f"{r.skipped:,}")
+        console.print(table)
+        failed = [r for r in runs if r.status != "ok"]
+        for r in failed:
+            console.print(f"{r.link}: {r.error}", soft_wrap=True)
+        if failed:
+            raise typer.Exit(1)
+    finally:
+        engine.close()
+        ops.dispose()

@@ -35,3 +35,24 @@ class SegmentsRunner(WriterJob):
         from sen.segments import saved
 
         return saved.run_all(self.engine, self.ops, due_only=True)
+
+
+class AudienceSyncer(WriterJob):
+    """Every ``interval_s``, syncs the audience links that are due
+    (:func:`sen.segments.audiences.links.sync_due`). Reading members and talking
+    to the platforms happen on this job's thread; only each run's write goes
+    through the event writer, so a slow platform never holds up ingestion."""
+
+    name = "audiences"
+
+    def __init__(self, writer: object, engine: object, ops: object, settings: object,
+                 interval_s: float) -> None:
+        super().__init__(writer, engine, interval_s)
+        self.ops, self.settings = ops, settings
+
+    def run_now(self) -> list:
+        from sen.segments.audiences import links
+
+        self.last = links.sync_due(self.engine, self.ops, self.settings,
+                                   write=self.writer.run_exclusive)
+        return self.last

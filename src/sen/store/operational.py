@@ -95,6 +95,22 @@ segments = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Audience links (sen.segments.audiences.links): a saved segment kept in sync with an
+# ad platform's audience. What was sent lives in the analytical store.
+audience_links = sa.Table(
+    "audience_links",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("segment", sa.String(100), nullable=False),
+    sa.Column("destination", sa.String(20), nullable=False),
+    sa.Column("audience_id", sa.String(40), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False, server_default="target"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_by", sa.String(120)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

@@ -8,7 +8,7 @@ zone), money is integer VND (``BIGINT``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 EVENT_COLUMNS: tuple[str, ...] = (
     "message_id", "message_key", "type", "event", "name", "user_id", "anonymous_id",
@@ -289,6 +289,21 @@ DDL: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS segment_snapshots (
         segment VARCHAR NOT NULL, run_at TIMESTAMP NOT NULL, profile_id VARCHAR NOT NULL
+    )
+    """,
+    # Audience sync (sen.segments.audiences.links): per link, each member as last sent
+    # (normalised email and phone), and every attempt.
+    """
+    CREATE TABLE IF NOT EXISTS audience_sync_state (
+        link VARCHAR NOT NULL, profile_id VARCHAR NOT NULL, email VARCHAR, phone VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audience_sync_runs (
+        link VARCHAR NOT NULL, run_at TIMESTAMP NOT NULL, segment_run_at TIMESTAMP,
+        status VARCHAR NOT NULL, added BIGINT NOT NULL, removed BIGINT NOT NULL,
+        unchanged BIGINT NOT NULL, skipped BIGINT NOT NULL, seconds DOUBLE NOT NULL,
+        error VARCHAR
     )
     """,
     # Events by profile (sen.segments.events): every tracked, page and screen event

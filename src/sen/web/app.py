@@ -18,6 +18,8 @@ this module or building an app touches no files. What the lifespan puts on
                     profile, every ``profile_events_interval_s``
 ``segments``        :class:`sen.segments.jobs.SegmentsRunner`: saved segments due
                     a refresh, checked every ``segments_interval_s``
+``audiences``       :class:`sen.segments.jobs.AudienceSyncer`: audience links whose
+                    segment ran, synced every ``audience_sync_interval_s``
 ==================  =========================================================
 
 Counts of stored and rejected events reach ``/metrics`` from the writer's
@@ -46,12 +48,13 @@ from sen.ingest.http import router as segment_router
 from sen.ingest.imports_api import router as imports_router
 from sen.ingest.sources import WriteKeys
 from sen.ingest.writer import EventWriter
-from sen.segments.jobs import ProfileEventsUpdater, SegmentsRunner
+from sen.segments.jobs import AudienceSyncer, ProfileEventsUpdater, SegmentsRunner
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
 from sen.web import (
     api,
+    audiences_api,
     error_handlers,
     profiles_api,
     profiles_ui,
@@ -110,10 +113,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.writer, analytics, settings.profile_events_interval_s).start()
     app.state.segments = SegmentsRunner(app.state.writer, analytics, ops,
                                         settings.segments_interval_s).start()
+    app.state.audiences = AudienceSyncer(app.state.writer, analytics, ops, settings,
+                                         settings.audience_sync_interval_s).start()
     try:
         yield
     finally:
         # The updaters' runs go through the writer, so they stop first.
+        await run_in_threadpool(app.state.audiences.stop)
         await run_in_threadpool(app.state.segments.stop)
         await run_in_threadpool(app.state.profile_events.stop)
         await run_in_threadpool(app.state.traits.stop)
@@ -172,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_api.router)
     app.include_router(traits_runs_api.router)
     app.include_router(segments_api.router)
+    app.include_router(audiences_api.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)

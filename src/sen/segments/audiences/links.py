@@ -1,0 +1,303 @@
+"""Saved segments kept in sync with ad audiences: the links, their state and runs.
+
+A *link* says "keep Meta audience 6123 equal to segment ``bought-7d``" (or a
+Google Customer Match user list). Its definition lives in the operational
+store (``audience_links``) beside the segment's; what was last sent to the
+platform, member by member, lives in the analytical store
+(``audience_sync_state``), and every attempt in ``audience_sync_runs``.
+
+A sync reads the segment's members and their email and phone from the golden
+record, compares them with the state (:func:`sen.segments.audiences.sync.plan_sync`),
+sends removals then additions, and only then replaces the state, in one
+transaction with the run's row. A failed attempt is recorded with its error
+and leaves the state as it was, so the next attempt resends what may have
+gone through, which both platforms treat as a no-op.
+
+A link is *due* when its segment has run since the link last synced, or the
+last attempt failed; ``sen serve`` syncs due links after segment runs
+(:class:`AudienceSyncer`), off the event writer's thread except for the
+final write.
+
+Purposes are the marketer's words for why the audience exists, shown in the
+UI: ``suppress`` (exclude from campaigns: bought recently), ``lookalike_seed``
+(e.g. the highest-CLV customers, as a seed for lookalike audiences) and
+``target``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+
+from sen.errors import ConfigError, NotFoundError, ValidationError
+from sen.segments.audiences.errors import AudienceUploadError
+from sen.segments.audiences.google import GoogleCustomerMatch
+from sen.segments.audiences.meta import MetaCustomAudience
+from sen.segments.audiences.sync import AudienceDestination, AudienceSync, Contact, Member
+from sen.store.operational import audience_links as links_table
+
+log = logging.getLogger(__name__)
+
+Destination = Literal["meta", "google"]
+Purpose = Literal["suppress", "lookalike_seed", "target"]
+ERROR_CHARS = 500
+
+
+class AudienceLink(BaseModel):
+    """One segment → one platform audience. The audience must already exist on the
+    platform (created in Ads Manager / Google Ads); Sen fills and empties it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$",
+                      description="lower-case letters, digits, - and _")
+    segment: str = Field(min_length=1, max_length=100)
+    destination: Destination
+    audience_id: str = Field(pattern=r"^[0-9]{1,30}$",
+                             description="Meta custom audience id or Google user list id")
+    purpose: Purpose = "target"
+    enabled: bool = True
+    created_by: str | None = None
+    updated_at: datetime | None = None
+
+
+def _row_to_link(row: Any) -> AudienceLink:
+    return AudienceLink(name=row.name, segment=row.segment, destination=row.destination,
+                        audience_id=row.audience_id, purpose=row.purpose,
+                        enabled=row.enabled, created_by=row.created_by,
+                        updated_at=row.updated_at)
+
+
+def get_link(ops: sa.Engine, name: str) -> AudienceLink:
+    with ops.connect() as con:
+        row = con.execute(sa.select(links_table).where(links_table.c.name == name)).first()
+    if row is None:
+        raise NotFoundError(f"There is no audience link '{name}'; GET /api/audiences lists "
+                            "them.")
+    return _row_to_link(row)
+
+
+def all_links(ops: sa.Engine, *, segment: str | None = None) -> list[AudienceLink]:
+    query = sa.select(links_table).order_by(links_table.c.name)
+    if segment is not None:
+        query = query.where(links_table.c.segment == segment)
+    with ops.connect() as con:
+        return [_row_to_link(r) for r in con.execute(query)]
+
+
+def save_link(ops: sa.Engine, link: AudienceLink, *, actor: str | None = None) -> AudienceLink:
+    """Create or replace a link; its segment must be saved (and not archived)."""
+    from sen.segments import saved
+
+    segment = saved.get(ops, link.segment)
+    if segment.archived:
+        raise ValidationError(f"Segment '{link.segment}' is archived; restore it or link "
+                              "another one.", field="segment")
+    now = _now()
+    values = {"segment": link.segment, "destination": link.destination,
+              "audience_id": link.audience_id, "purpose": link.purpose,
+              "enabled": link.enabled, "updated_at": now}
+    with ops.begin() as con:
+        done = con.execute(sa.update(links_table).where(
+            links_table.c.name == link.name).values(**values)).rowcount
+        if not done:
+            con.execute(sa.insert(links_table).values(name=link.name, created_by=actor,
+                                                      created_at=now, **values))
+    return get_link(ops, link.name)
+
+
+def delete_link(ops: sa.Engine, engine: Any, name: str) -> None:
+    """Forget a link and what was sent (the platform's audience is left as it is)."""
+    get_link(ops, name)
+    with ops.begin() as con:
+        con.execute(sa.delete(links_table).where(links_table.c.name == name))
+    engine.execute("DELETE FROM audience_sync_state WHERE link = ?", [name])
+
+
+def _now() -> datetime:
+    from sen.traits.runner import now
+
+    return now()
+
+
+# -- destinations -------------------------------------------------------------------------
+
+def destination_for(link: AudienceLink, settings: Any) -> AudienceDestination:
+    """The platform client for ``link`` from Sen's settings; a missing credential is
+    named, with the setting to fill."""
+    if link.destination == "meta":
+        if not settings.meta_access_token:
+            raise ConfigError("Syncing to Meta needs an access token: set "
+                              "SEN_META_ACCESS_TOKEN (a system user token with "
+                              "ads_management).")
+        return MetaCustomAudience(link.audience_id, settings.meta_access_token,
+                                  base_url=settings.meta_graph_url,
+                                  api_version=settings.meta_api_version)
+    missing = [name for name, value in (
+        ("SEN_GOOGLE_ADS_CUSTOMER_ID", settings.google_ads_customer_id),
+        ("SEN_GOOGLE_ADS_DEVELOPER_TOKEN", settings.google_ads_developer_token),
+        ("SEN_GOOGLE_ADS_ACCESS_TOKEN", settings.google_ads_access_token)) if not value]
+    if missing:
+        raise ConfigError(f"Syncing to Google Customer Match needs {', '.join(missing)}.")
+    return GoogleCustomerMatch(settings.google_ads_customer_id, link.audience_id,
+                               developer_token=settings.google_ads_developer_token,
+                               access_token=settings.google_ads_access_token,
+                               login_customer_id=settings.google_ads_login_customer_id or None,
+                               base_url=settings.google_ads_url,
+                               api_version=settings.google_ads_api_version)
+
+
+# -- syncing ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkRun:
+    """One attempt: counts when it went through, the error when it did not."""
+
+    link: str
+    run_at: datetime
+    segment_run_at: datetime | None
+    status: str  # "ok" or "failed"
+    added: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a sync reads before it sends anything."""
+
+    link: AudienceLink
+    segment_run_at: datetime | None
+    previous: dict[str, Member]
+    current: dict[str, Contact]
+
+
+def prepare(engine: Any, link: AudienceLink) -> Prepared:
+    """The segment's members with their contact now, and what was last sent."""
+    cur = engine.cursor()
+    last_run = cur.execute("SELECT max(run_at) FROM segment_runs WHERE segment = ?",
+                           [link.segment]).fetchall()[0][0]
+    current = {pid: (email, phone) for pid, email, phone in cur.execute("""
+        SELECT m.profile_id, p.email, p.phone FROM segment_members m
+        JOIN profiles p USING (profile_id) WHERE m.segment = ?
+    """, [link.segment]).fetchall()}
+    previous = {pid: Member(pid, email, phone) for pid, email, phone in cur.execute(
+        "SELECT profile_id, email, phone FROM audience_sync_state WHERE link = ?",
+        [link.name]).fetchall()}
+    return Prepared(link, last_run, previous, current)
+
+
+def send(prepared: Prepared, destination: AudienceDestination) -> tuple[LinkRun, dict[str, Member]]:
+    """Push the difference; a platform or configuration error becomes a failed run."""
+    started, run_at = time.perf_counter(), _now()
+    try:
+        report = AudienceSync(destination).run(prepared.previous, prepared.current)
+    except (AudienceUploadError, ConfigError) as exc:
+        log.warning("audience link %s failed: %s", prepared.link.name, exc)
+        return LinkRun(prepared.link.name, run_at, prepared.segment_run_at, "failed",
+                       seconds=time.perf_counter() - started,
+                       error=str(exc)[:ERROR_CHARS]), dict(prepared.previous)
+    finally:
+        close = getattr(destination, "close", None)
+        if close is not None:
+            close()
+    return LinkRun(prepared.link.name, run_at, prepared.segment_run_at, "ok", report.added,
+                   report.removed, report.unchanged, report.skipped_without_identifiers,
+                   time.perf_counter() - started), report.state
+
+
+def record(engine: Any, run: LinkRun, state: Mapping[str, Member]) -> LinkRun:
+    """Store the run and, when it went through, the new state: one transaction."""
+    cur = engine.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        if run.status == "ok":
+            cur.execute("DELETE FROM audience_sync_state WHERE link = ?", [run.link])
+            if state:
+                cur.executemany("INSERT INTO audience_sync_state VALUES (?, ?, ?, ?)",
+                                [[run.link, m.profile_id, m.email, m.phone]
+                                 for m in state.values()])
+        cur.execute("INSERT INTO audience_sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run.link, run.run_at, run.segment_run_at, run.status, run.added,
+                     run.removed, run.unchanged, run.skipped, run.seconds, run.error])
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return run
+
+
+def attempt(engine: Any, link: AudienceLink,
+            destination_of: Callable[[AudienceLink], AudienceDestination],
+            ) -> tuple[LinkRun, dict[str, Member]]:
+    """Read and send one link; nothing is written yet (see :func:`record`)."""
+    prepared = prepare(engine, link)
+    try:
+        destination = destination_of(link)
+    except ConfigError as exc:
+        return LinkRun(link.name, _now(), prepared.segment_run_at, "failed",
+                       error=str(exc)), {}
+    return send(prepared, destination)
+
+
+def sync(engine: Any, link: AudienceLink, *, settings: Any = None,
+         destination: AudienceDestination | None = None) -> LinkRun:
+    """Sync one link now (the destination from ``settings`` unless given)."""
+    run, state = attempt(engine, link, (lambda _: destination) if destination is not None
+                         else (lambda lk: destination_for(lk, settings)))
+    return record(engine, run, state)
+
+
+def due(engine: Any, links: list[AudienceLink]) -> list[AudienceLink]:
+    """Enabled links whose segment ran since their last good sync, or whose last
+    attempt failed; a segment that never ran has nothing to send yet."""
+    cur = engine.cursor()
+    segment_runs = dict(cur.execute(
+        "SELECT segment, max(run_at) FROM segment_runs GROUP BY segment").fetchall())
+    last = {r[0]: r[1:] for r in cur.execute("""
+        SELECT link, arg_max(status, run_at), max(segment_run_at) FILTER (WHERE status = 'ok')
+        FROM audience_sync_runs GROUP BY link
+    """).fetchall()}
+    out = []
+    for link in links:
+        ran = segment_runs.get(link.segment)
+        if not link.enabled or ran is None:
+            continue
+        status, synced = last.get(link.name, (None, None))
+        if status == "failed" or synced is None or synced < ran:
+            out.append(link)
+    return out
+
+
+def history(engine: Any, name: str, limit: int = 50) -> list[LinkRun]:
+    rows = engine.cursor().execute("""
+        SELECT link, run_at, segment_run_at, status, added, removed, unchanged, skipped,
+               seconds, error
+        FROM audience_sync_runs WHERE link = ? ORDER BY run_at DESC LIMIT ?
+    """, [name, limit]).fetchall()
+    return [LinkRun(*r) for r in rows]
+
+
+def sync_due(engine: Any, ops: sa.Engine, settings: Any, *,
+             write: Callable[[Callable[[], LinkRun]], LinkRun] | None = None,
+             destination_of: Callable[[AudienceLink], AudienceDestination] | None = None,
+             ) -> list[LinkRun]:
+    """Sync every due link. ``write`` runs each final write (``sen serve`` passes the
+    event writer's ``run_exclusive``); reads and HTTP happen on the caller's thread."""
+    write = write or (lambda fn: fn())
+    destination_of = destination_of or (lambda link: destination_for(link, settings))
+    out = []
+    for link in due(engine, all_links(ops)):
+        run, state = attempt(engine, link, destination_of)
+        out.append(write(lambda run=run, state=state: record(engine, run, state)))
+    return out
