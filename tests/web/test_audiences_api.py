@@ -120,3 +120,52 @@ async def test_the_server_syncs_a_link_after_its_segment_runs(tmp_path: Path,
         assert LAN_PHONE in lan
         assert web.app.state.audiences.failures == 0
         assert links.history(web.app.state.analytics, "suppress-buyers")[0].status == "ok"
+
+
+def _text(html: str) -> str:
+    import re
+    from html import unescape
+
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+async def test_the_segment_page_links_syncs_and_reports(shop, meta_server) -> None:  # noqa: F811
+    graph, _ = meta_server
+    async with logged_in(shop, "marketer") as c:
+        await c.put("/api/segments/buyers", json={"title": "Buyers", "rule": BUYERS})
+        page = (await c.get("/segments/buyers")).text
+        assert 'id="no-audiences"' in page and 'id="add-audience"' in page
+        r = await c.post("/segments/buyers/audiences", data={
+            "name": "buyers-meta", "destination": "meta", "audience_id": " 6123 ",
+            "purpose": "suppress"})
+        assert (r.status_code, r.headers["location"]) == (303, "/segments/buyers#audiences")
+        page = _text((await c.get("/segments/buyers")).text)
+        assert "Đã lưu liên kết buyers-meta" in page
+        assert "buyers-meta Meta (Facebook, Instagram) 6123 Loại trừ khỏi quảng cáo " \
+               "Chưa đồng bộ" in page
+        await c.post("/segments/buyers/run")
+        r = await c.post("/segments/buyers/audiences/buyers-meta/sync")
+        assert r.status_code == 303
+        page = (await c.get("/segments/buyers")).text
+        assert '<div class="alert success" role="status" id="flash">' in page
+        assert "Đã đồng bộ buyers-meta: thêm 1, xóa 0." in _text(page)
+        assert "Thành công" in _text(page) and len(graph.audiences["6123"]) == 1
+        # Pointed at another audience, with a token that is no longer valid.
+        await c.post("/segments/buyers/audiences", data={
+            "name": "buyers-meta", "destination": "meta", "audience_id": "7000",
+            "purpose": "suppress"})
+        graph.token = "rotated"
+        await c.post("/segments/buyers/audiences/buyers-meta/sync")
+        page = (await c.get("/segments/buyers")).text
+        assert '<div class="alert error" role="alert" id="flash">' in page
+        assert "Đồng bộ buyers-meta không thành công" in _text(page)
+        assert "access token" in _text(page).lower()
+        r = await c.post("/segments/buyers/audiences", data={
+            "name": "Bad Name", "destination": "meta", "audience_id": "6123"})
+        assert r.status_code == 400
+    async with logged_in(shop, "analyst") as c:
+        page = (await c.get("/segments/buyers")).text
+        assert 'id="audience-links"' in page and 'id="add-audience"' not in page
+        assert 'class="sync-now"' not in page
+        r = await c.post("/segments/buyers/audiences/buyers-meta/sync")
+        assert r.status_code == 403

@@ -292,10 +292,11 @@ DDL: tuple[str, ...] = (
     )
     """,
     # Audience sync (sen.segments.audiences.links): per link, each member as last sent
-    # (normalised email and phone), and every attempt.
+    # (normalised email and phone) to which audience ("meta:6123"), and every attempt.
     """
     CREATE TABLE IF NOT EXISTS audience_sync_state (
-        link VARCHAR NOT NULL, profile_id VARCHAR NOT NULL, email VARCHAR, phone VARCHAR
+        link VARCHAR NOT NULL, audience VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
+        email VARCHAR, phone VARCHAR
     )
     """,
     """

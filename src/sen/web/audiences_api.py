@@ -104,7 +104,5 @@ def sync_link(name: str, request: Request, _: Definer) -> LinkRunOut:
     next sync sends it again."""
     state = request.app.state
     link = links.get_link(state.ops, name)
-    run, sent = links.attempt(state.analytics, link,
-                              lambda lk: links.destination_for(lk, state.settings))
-    return LinkRunOut.of(state.writer.run_exclusive(
-        lambda: links.record(state.analytics, run, sent)))
+    return LinkRunOut.of(links.sync(state.analytics, link, settings=state.settings,
+                                    write=state.writer.run_exclusive))

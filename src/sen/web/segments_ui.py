@@ -16,13 +16,14 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.encoders import jsonable_encoder
 from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from sen.errors import ValidationError
 from sen.segments import rules, saved
+from sen.segments.audiences import links
 from sen.traits import fields as catalogue
 from sen.web import i18n
 from sen.web.auth import VIEW_PROFILES, require_role
@@ -155,8 +156,12 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
         "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},
         "can_define": user.role in DEFINE_SEGMENTS,
     }
+    audience_links = [{"link": link, "last": next(iter(links.history(engine, link.name, 1)),
+                                                   None)}
+                      for link in links.all_links(ops, segment=segment.name)] if segment else []
     return render(request, "segment_builder.html", {
         "segment": segment, "setup": _json(setup), "history": history,
+        "audience_links": audience_links,
         "trend": sparkline([r.members for r in reversed(history[:TREND_RUNS])], 240, 40),
         "can_define": user.role in DEFINE_SEGMENTS, "can_export": user.role in EXPORT_TRAITS,
         "flash": request.session.pop(FLASH, None)}, user=user)
@@ -200,3 +205,41 @@ def run_now(request: Request, name: str, user: Definer) -> Response:
         k: i18n.format_number(getattr(done, k), lang) for k in ("members", "entered",
                                                                  "exited")}}
     return RedirectResponse(f"/segments/{name}", status_code=303)
+
+
+@router.post("/segments/{name}/audiences")
+def add_audience_link(request: Request, name: str, user: Definer,
+                      link_name: Annotated[str, Form(alias="name")],
+                      destination: Annotated[str, Form()], audience_id: Annotated[str, Form()],
+                      purpose: Annotated[str, Form()] = "target") -> Response:
+    """Link the segment to an ad audience (it syncs after the segment's next run)."""
+    import pydantic
+
+    try:
+        link = links.AudienceLink(name=link_name, segment=name, destination=destination,
+                                  audience_id=audience_id.strip(), purpose=purpose)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationError(f"{first['loc'][0]}: {first['msg']}.",
+                              field=str(first["loc"][0])) from None
+    links.save_link(request.app.state.ops, link, actor=user.username)
+    request.session[FLASH] = {"key": "audiences.saved", "params": {"link": link.name}}
+    return RedirectResponse(f"/segments/{name}#audiences", status_code=303)
+
+
+@router.post("/segments/{name}/audiences/{link_name}/sync")
+def sync_audience_now(request: Request, name: str, link_name: str, user: Definer) -> Response:
+    """Send the segment's changes to the platform now; the outcome comes back as a flash."""
+    state = request.app.state
+    link = links.get_link(state.ops, link_name)
+    done = links.sync(state.analytics, link, settings=state.settings,
+                      write=state.writer.run_exclusive)
+    lang = locale_of(request, user)
+    if done.status == "ok":
+        request.session[FLASH] = {"key": "audiences.synced", "params": {
+            "link": link.name, "added": i18n.format_number(done.added, lang),
+            "removed": i18n.format_number(done.removed, lang)}}
+    else:
+        request.session[FLASH] = {"key": "audiences.failed", "error": True,
+                                  "params": {"link": link.name, "error": done.error}}
+    return RedirectResponse(f"/segments/{name}#audiences", status_code=303)

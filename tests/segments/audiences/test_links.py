@@ -155,6 +155,21 @@ def test_the_segment_run_a_link_synced_is_remembered(stores, meta_server):
     assert len(graph.received) == 1
 
 
+def test_a_link_pointed_at_another_audience_sends_everyone_there(stores, meta_server):
+    engine, ops = stores
+    graph, url = meta_server
+    saved.run(engine, saved.get(ops, "bought-30d"), as_of=AS_OF)
+    link = links.save_link(ops, link_for("meta", "6123"))
+    links.sync(engine, link, destination=MetaCustomAudience("6123", "meta-token", base_url=url))
+    moved = links.save_link(ops, link_for("meta", "7000"))
+    run = links.sync(engine, moved, destination=MetaCustomAudience("7000", "meta-token",
+                                                                   base_url=url))
+    assert (run.added, run.removed, run.unchanged) == (2, 0, 0)
+    assert len(graph.audiences["7000"]) == len(graph.audiences["6123"]) == 2
+    assert engine.execute("SELECT DISTINCT audience FROM audience_sync_state").fetchall() == [
+        ("meta:7000",)]
+
+
 def test_links_are_saved_listed_replaced_and_deleted(stores):
     engine, ops = stores
     first = links.save_link(ops, link_for("meta", "6123"), actor="thu")
@@ -163,8 +178,8 @@ def test_links_are_saved_listed_replaced_and_deleted(stores):
     assert [(lk.name, lk.audience_id, lk.enabled) for lk in links.all_links(ops)] == [
         ("suppress-buyers", "7777", False)]
     assert links.all_links(ops, segment="other") == []
-    engine.execute("INSERT INTO audience_sync_state VALUES ('suppress-buyers', 'p_hoa', "
-                   "'hoa.tran@gmail.com', NULL)")
+    engine.execute("INSERT INTO audience_sync_state VALUES ('suppress-buyers', 'meta:7777', "
+                   "'p_hoa', 'hoa.tran@gmail.com', NULL)")
     links.delete_link(ops, engine, "suppress-buyers")
     assert links.all_links(ops) == []
     assert engine.execute("SELECT count(*) FROM audience_sync_state").fetchall() == [(0,)]

@@ -67,6 +67,11 @@ class AudienceLink(BaseModel):
     created_by: str | None = None
     updated_at: datetime | None = None
 
+    @property
+    def audience(self) -> str:
+        """Which audience the state belongs to: ``meta:6123``."""
+        return f"{self.destination}:{self.audience_id}"
+
 
 def _row_to_link(row: Any) -> AudienceLink:
     return AudienceLink(name=row.name, segment=row.segment, destination=row.destination,
@@ -191,9 +196,10 @@ def prepare(engine: Any, link: AudienceLink) -> Prepared:
         SELECT m.profile_id, p.email, p.phone FROM segment_members m
         JOIN profiles p USING (profile_id) WHERE m.segment = ?
     """, [link.segment]).fetchall()}
+    # What went to another audience (the link was pointed elsewhere) is not there.
     previous = {pid: Member(pid, email, phone) for pid, email, phone in cur.execute(
-        "SELECT profile_id, email, phone FROM audience_sync_state WHERE link = ?",
-        [link.name]).fetchall()}
+        "SELECT profile_id, email, phone FROM audience_sync_state WHERE link = ? "
+        "AND audience = ?", [link.name, link.audience]).fetchall()}
     return Prepared(link, last_run, previous, current)
 
 
@@ -216,16 +222,17 @@ def send(prepared: Prepared, destination: AudienceDestination) -> tuple[LinkRun,
                    time.perf_counter() - started), report.state
 
 
-def record(engine: Any, run: LinkRun, state: Mapping[str, Member]) -> LinkRun:
-    """Store the run and, when it went through, the new state: one transaction."""
+def record(engine: Any, run: LinkRun, state: Mapping[str, Member], audience: str) -> LinkRun:
+    """Store the run and, when it went through, the new state of ``audience``: one
+    transaction."""
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
         if run.status == "ok":
             cur.execute("DELETE FROM audience_sync_state WHERE link = ?", [run.link])
             if state:
-                cur.executemany("INSERT INTO audience_sync_state VALUES (?, ?, ?, ?)",
-                                [[run.link, m.profile_id, m.email, m.phone]
+                cur.executemany("INSERT INTO audience_sync_state VALUES (?, ?, ?, ?, ?)",
+                                [[run.link, audience, m.profile_id, m.email, m.phone]
                                  for m in state.values()])
         cur.execute("INSERT INTO audience_sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [run.link, run.run_at, run.segment_run_at, run.status, run.added,
@@ -250,12 +257,21 @@ def attempt(engine: Any, link: AudienceLink,
     return send(prepared, destination)
 
 
+Write = Callable[[Callable[[], LinkRun]], LinkRun]
+
+
 def sync(engine: Any, link: AudienceLink, *, settings: Any = None,
-         destination: AudienceDestination | None = None) -> LinkRun:
-    """Sync one link now (the destination from ``settings`` unless given)."""
+         destination: AudienceDestination | None = None, write: Write | None = None) -> LinkRun:
+    """Sync one link now: read and send on this thread, then record through ``write``
+    (``sen serve`` passes the event writer's ``run_exclusive``). The destination
+    comes from ``settings`` unless given."""
     run, state = attempt(engine, link, (lambda _: destination) if destination is not None
                          else (lambda lk: destination_for(lk, settings)))
-    return record(engine, run, state)
+    return (write or _now_here)(lambda: record(engine, run, state, link.audience))
+
+
+def _now_here(fn: Callable[[], LinkRun]) -> LinkRun:
+    return fn()
 
 
 def due(engine: Any, links: list[AudienceLink]) -> list[AudienceLink]:
@@ -288,16 +304,10 @@ def history(engine: Any, name: str, limit: int = 50) -> list[LinkRun]:
     return [LinkRun(*r) for r in rows]
 
 
-def sync_due(engine: Any, ops: sa.Engine, settings: Any, *,
-             write: Callable[[Callable[[], LinkRun]], LinkRun] | None = None,
+def sync_due(engine: Any, ops: sa.Engine, settings: Any, *, write: Write | None = None,
              destination_of: Callable[[AudienceLink], AudienceDestination] | None = None,
              ) -> list[LinkRun]:
-    """Sync every due link. ``write`` runs each final write (``sen serve`` passes the
-    event writer's ``run_exclusive``); reads and HTTP happen on the caller's thread."""
-    write = write or (lambda fn: fn())
-    destination_of = destination_of or (lambda link: destination_for(link, settings))
-    out = []
-    for link in due(engine, all_links(ops)):
-        run, state = attempt(engine, link, destination_of)
-        out.append(write(lambda run=run, state=state: record(engine, run, state)))
-    return out
+    """Sync every due link (see :func:`sync`)."""
+    return [sync(engine, link, settings=settings, write=write,
+                 destination=destination_of(link) if destination_of else None)
+            for link in due(engine, all_links(ops))]
