@@ -116,6 +116,15 @@ def members_on(engines: tuple[str, Any], store, rule: dict) -> list[str]:
     ({"trait": "bags", "op": "=", "value": 0}, ["p_minh", "p_tuan"]),  # missing count is 0
     ({"trait": "top_brand", "op": "=", "value": "Mira"}, ["p_hoa"]),
     ({"trait": "top_brand", "op": "is_set"}, ["p_hoa", "p_lan", "p_tuan"]),
+    # The top N% by spend (6.5M, 2.0M, 0.7M, 0): never more than N% of those with a value.
+    ({"trait": "spend", "op": "top_percent", "value": 25}, ["p_lan"]),
+    ({"trait": "spend", "op": "top_percent", "value": 50}, ["p_lan", "p_tuan"]),
+    ({"trait": "spend", "op": "top_percent", "value": 74.9}, ["p_lan", "p_tuan"]),
+    ({"trait": "spend", "op": "top_percent", "value": 100}, EVERYONE),
+    ({"trait": "age", "op": "top_percent", "value": 50}, ["p_lan"]),  # of the two with an age
+    # Ties are in or out together: Hoa and Lan have one bag each, Minh and Tuan none.
+    ({"trait": "bags", "op": "top_percent", "value": 50}, []),
+    ({"trait": "bags", "op": "top_percent", "value": 100}, ["p_hoa", "p_lan"]),
 ])
 def test_trait_operators(both_backends, store, rule: dict, expected: list[str]) -> None:
     assert members_on(both_backends, store, rule) == expected
@@ -295,6 +304,8 @@ def test_the_sql_is_one_statement_over_the_store(store) -> None:
     ({"trait": "channels", "op": ">", "value": "web"}, "list trait"),
     ({"order": "any", "where": [{"field": "total", "op": ">", "value": "big"}]},
      "total holds numbers"),
+    ({"trait": "region", "op": "top_percent", "value": 5}, "region holds text"),
+    ({"trait": "top_brand", "op": "top_percent", "value": 5}, "top_brand is not one"),
     ({"order": "any", "where": [{"field": "brand", "op": "within_days", "value": 3}]},
      "compares dates"),
 ])

@@ -66,11 +66,11 @@ def test_builder_covers_every_trait_operator() -> None:
            age.is_set(), age.is_not_set(), trait("name").contains("a"),
            trait("name").startswith("a"), trait("last_purchase_at").within_days(3),
            trait("last_purchase_at").more_than_days_ago(3),
-           trait("spend_in_period", period="2025") > 1]
+           trait("spend_in_period", period="2025") > 1, trait("clv_12m").top_percent(5)]
     assert [o.op for o in ops] == ["!=", "<", "<=", ">", "between", "not_in", "is_set",
                                    "is_not_set", "contains", "starts_with", "within_days",
-                                   "more_than_days_ago", ">"]
-    assert ops[-1].period == "2025"
+                                   "more_than_days_ago", ">", "top_percent"]
+    assert ops[-2].period == "2025"
 
 
 @pytest.mark.parametrize("data, path, words", [
@@ -89,6 +89,15 @@ def test_builder_covers_every_trait_operator() -> None:
     ({"event": "X", "where": [{"property": "a b", "op": "=", "value": 1}]},
      "where[0].property", "pattern"),
     ({"message": "bounced"}, "message", "Input should be"),
+    ({"trait": "clv_12m", "op": "top_percent", "value": 0}, "(rule)", "percentage above 0"),
+    ({"trait": "clv_12m", "op": "top_percent", "value": 101}, "(rule)", "at most 100"),
+    ({"trait": "clv_12m", "op": "top_percent"}, "(rule)", "needs a value"),
+    ({"event": "X", "where": [{"property": "p", "op": "top_percent", "value": 5}]},
+     "where[0]", "use it in a trait condition"),
+    ({"order": "any", "where": [{"field": "total", "op": "top_percent", "value": 5}]},
+     "where[0]", "use it in a trait condition"),
+    ({"event": "X", "aggregate": {"op": "top_percent", "value": 5}}, "aggregate",
+     "compared with"),
     ({"order": "shipped"}, "order", "'completed', 'refunded', 'cancelled' or 'any'"),
     ({"order": "any", "where": [{"field": "colour_name", "value": "red"}]},
      "where[0].field", "'brand'"),

@@ -81,6 +81,11 @@ class trait:  # noqa: N801 - reads as a function in rules: trait("age") >= 30
     def more_than_days_ago(self, days: int) -> rules.TraitCondition:
         return self._node("more_than_days_ago", days)
 
+    def top_percent(self, percent: float) -> rules.TraitCondition:
+        """The customers in the top ``percent`` % by this trait (``clv_12m`` for a
+        lookalike seed of the most valuable)."""
+        return self._node("top_percent", percent)
+
 
 def event(name: str, **options: Any) -> rules.EventCondition:
     """``event("Product Viewed", within_days=7, where=[...], aggregate={...})``."""

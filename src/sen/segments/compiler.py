@@ -225,6 +225,8 @@ def _trait(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
     t = ctx.profiles
     if c.trait == PERIOD_TRAIT:
         return _period_spend(c, ctx)
+    if c.op in rules.RANK_OPS:
+        return _top_percent(c, ctx)
     if c.trait in t.columns:
         column = t[c.trait]
         if column.type().is_array():
@@ -235,6 +237,29 @@ def _trait(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
     raise ValidationError(f"Unknown trait '{c.trait}': use a built-in trait "
                           "(GET /api/traits/fields) or define it on the traits page.",
                           field="trait")
+
+
+def _top_percent(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
+    """Customers in the top ``value`` % by a numeric trait, among those who have one:
+    cumulative distribution from the highest down, so ties are in or out together
+    and "top 5%" never holds more than 5% of them."""
+    if c.trait in ctx.profiles.columns and c.period is None:
+        t, key, column = ctx.profiles, "profile_id", ctx.profiles[c.trait]
+    elif ctx.custom.get(c.trait) == "number":
+        values = ctx.table("custom_trait_values")
+        t = values.filter(values.trait == c.trait)
+        key, column = "profile_id", t.value_num
+    else:
+        raise ValidationError(f"'top_percent' ranks customers by a number trait; {c.trait} is "
+                              "not one.", field="trait")
+    if not column.type().is_numeric():
+        raise ValidationError(f"'top_percent' ranks customers by a number trait, and "
+                              f"{c.trait} holds {_words(column.type())}.", field="op")
+    have = t.filter(column.notnull())
+    ranked = have.select(key, share=ibis.cume_dist().over(
+        ibis.window(order_by=ibis.desc(have[column.get_name()]))))
+    return ctx.profiles.profile_id.isin(
+        ranked.filter(ranked.share <= float(c.value) / 100)[key])
 
 
 def _list_trait(column: ir.ArrayValue, c: TraitCondition) -> ir.BooleanValue:

@@ -51,12 +51,15 @@ from pydantic import ValidationError as PydanticError
 from sen.errors import ValidationError
 
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "between", "in", "not_in", "contains",
-             "starts_with", "is_set", "is_not_set", "within_days", "more_than_days_ago"]
+             "starts_with", "is_set", "is_not_set", "within_days", "more_than_days_ago",
+             "top_percent"]
 Scalar = str | int | float | bool | date
 Value = Scalar | list[Scalar] | None
 NO_VALUE_OPS = frozenset({"is_set", "is_not_set"})
 LIST_OPS = frozenset({"in", "not_in"})
 DAY_OPS = frozenset({"within_days", "more_than_days_ago"})
+# Ranks customers by a trait: "the top 5% by CLV" (ties are in or out together).
+RANK_OPS = frozenset({"top_percent"})
 
 
 class _Node(BaseModel):
@@ -76,6 +79,9 @@ def _check_value(op: str, value: Value) -> None:
         raise ValueError("'between' needs [low, high]")
     if op in DAY_OPS and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ValueError(f"'{op}' needs a whole number of days, e.g. 30")
+    if op in RANK_OPS and (isinstance(value, bool) or not isinstance(value, int | float)
+                           or not 0 < value <= 100):
+        raise ValueError(f"'{op}' needs a percentage above 0 and at most 100, e.g. 5")
     if op not in LIST_OPS | {"between"} and isinstance(value, list):
         raise ValueError(f"'{op}' compares with one value; use 'in' for a list")
 
@@ -98,16 +104,26 @@ class TraitCondition(Comparison):
                                description="for spend_in_period: 2025 or 2025-03")
 
 
+def _not_ranked(op: str) -> None:
+    if op in RANK_OPS:
+        raise ValueError(f"'{op}' ranks customers by a trait; use it in a trait condition")
+
+
 class PropertyFilter(Comparison):
     """A condition on an event property (``brand``, ``product.category``)."""
 
     property: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
+    @model_validator(mode="after")
+    def _per_event(self) -> PropertyFilter:
+        _not_ranked(self.op)
+        return self
+
 
 def _check_aggregate(fn: str, target: str | None, name: str, example: str, op: str) -> None:
     if fn != "count" and target is None:
         raise ValueError(f"'{fn}' needs a {name}, e.g. {name}: {example}")
-    if op in DAY_OPS | LIST_OPS | NO_VALUE_OPS | {"contains", "starts_with"}:
+    if op in DAY_OPS | LIST_OPS | NO_VALUE_OPS | RANK_OPS | {"contains", "starts_with"}:
         raise ValueError(f"an aggregate is compared with =, !=, <, <=, >, >= or between, "
                          f"not '{op}'")
 
@@ -183,6 +199,11 @@ class OrderFilter(Comparison):
     line-item filter."""
 
     field: OrderField
+
+    @model_validator(mode="after")
+    def _per_order(self) -> OrderFilter:
+        _not_ranked(self.op)
+        return self
 
 
 class OrderAggregate(Comparison):

@@ -503,6 +503,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "dashes) and a title."),
     "op.between": ("trong khoảng", "between"),
     "op.within_days": ("trong vòng (ngày qua)", "within the last (days)"),
+    "op.top_percent": ("thuộc nhóm cao nhất (%)", "in the top (%)"),
     "op.more_than_days_ago": ("cách đây hơn (ngày)", "more than (days) ago"),
     "message.received": ("Đã nhận tin", "Received"),
     "message.delivered": ("Tin đã đến máy", "Delivered"),

@@ -60,7 +60,7 @@ BUILDER_WORDS = (
     "builder.order.any_item",
     *(f"builder.order.{status}" for status in ORDER_STATUSES),
     *(f"builder.order.field.{name}" for name in rules.ORDER_FIELDS + rules.LINE_FIELDS),
-    "op.within_days", "op.more_than_days_ago",
+    "op.within_days", "op.more_than_days_ago", "op.top_percent",
     *(f"message.{k}" for k in MESSAGE_KINDS),
     *(f"op.{o}" for o in ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains",
                           "starts_with", "is_set", "is_not_set")),

@@ -128,7 +128,7 @@
   function opsFor(field) {
     if (!field) return [];
     if (NUMERIC.has(field.type)) {
-      return [">=", ">", "<=", "<", "=", "!=", "between", "is_set", "is_not_set"];
+      return [">=", ">", "<=", "<", "=", "!=", "between", "top_percent", "is_set", "is_not_set"];
     }
     if (field.type === "date") {
       return ["within_days", "more_than_days_ago", ">=", "<=", "between", "is_set", "is_not_set"];
