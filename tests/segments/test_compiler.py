@@ -42,6 +42,14 @@ EVENTS = (  # profile, event, when, properties
     ("p_hoa", "Message Sent", datetime(2026, 6, 20), {"channel": "sms", "campaign_id": "C2"}),
     ("p_tuan", "Message Clicked", datetime(2026, 3, 1), {"channel": "email",
                                                           "campaign_id": "C1"}),
+    ("p_minh", "Message Delivered", datetime(2026, 6, 20, 0, 1), {"channel": "sms",
+                                                                 "campaign_id": "C1"}),
+    ("p_hoa", "Message Delivered", datetime(2026, 6, 20, 0, 1), {"channel": "sms",
+                                                                "campaign_id": "C2"}),
+    ("p_minh", "Message Opened", datetime(2026, 6, 21), {"channel": "sms", "campaign_id": "C1"}),
+    ("p_hoa", "Message Converted", datetime(2026, 6, 22), {"channel": "sms",
+                                                           "campaign_id": "C2",
+                                                           "journey_id": "J2"}),
 )
 EVERYONE = ["p_hoa", "p_lan", "p_minh", "p_tuan"]
 
@@ -166,6 +174,12 @@ def test_trait_operators(both_backends, store, rule: dict, expected: list[str]) 
     ({"message": "clicked", "campaign": "C1"}, ["p_lan", "p_tuan"]),
     ({"message": "clicked", "channel": "email"}, ["p_tuan"]),
     ({"message": "clicked", "journey": "J1"}, ["p_lan"]),
+    ({"message": "delivered"}, ["p_hoa", "p_minh"]),
+    ({"message": "delivered", "campaign": "C1", "channel": "sms"}, ["p_minh"]),
+    ({"message": "opened", "within_days": 10}, ["p_minh"]),
+    ({"message": "opened", "did": False}, ["p_hoa", "p_lan", "p_tuan"]),
+    ({"message": "converted", "journey": "J2", "since": "2026-06-22"}, ["p_hoa"]),
+    ({"message": "converted", "between": ["2026-06-01", "2026-06-21"]}, []),
 ])
 def test_event_segment_and_message_conditions(both_backends, store, rule: dict,
                                               expected: list[str]) -> None:
