@@ -92,8 +92,40 @@ async def test_the_builder_page_brings_the_fields_segments_and_rule(shop):
         assert setup["words"]["builder.any"] == "Any of"
         assert 'id="segment-name" name="name"' in page and "readonly" in page
         assert 'id="run-now"' in page and 'id="no-runs"' in page
-        assert "/api/traits/export?segment=buyers" in page
+        assert 'action="/segments/buyers/export"' in page
         assert (await c.get("/segments/nobody")).status_code == 404
+        # Order conditions: statuses, and fields with the shop's values suggested.
+        orders = setup["orders"]
+        assert orders["statuses"] == ["completed", "refunded", "cancelled", "any"]
+        order_fields = {f["name"]: f for f in orders["fields"]}
+        assert order_fields["total"]["type"] == "number"
+        assert order_fields["channel"]["top"] == ["store"]  # Lan's one order
+        assert setup["words"]["builder.kind.order"] == "Order"
+        assert setup["words"]["op.top_percent"] == "in the top (%)"
+
+
+async def test_members_are_exported_with_the_fields_ticked(shop):
+    import csv
+    import io
+
+    await _two_segments(shop)
+    async with logged_in(shop, "marketer") as c:
+        await c.post("/segments/buyers/run")
+        page = (await c.get("/segments/buyers")).text
+        ticked = re.findall(r'name="fields" value="([a-z_0-9]+)" checked', page)
+        assert sorted(ticked) == ["clv_12m", "lifecycle_stage", "orders", "rfm_group", "spend"]
+        assert 'value="favourite_brand"' in page and 'value="xlsx"' in page
+        r = await c.get("/segments/buyers/export",
+                        params=[("fields", "orders"), ("fields", "region"), ("format", "csv")])
+        assert r.status_code == 303
+        assert r.headers["location"] == ("/api/traits/export?segment=buyers&fields=orders%2C"
+                                         "region&format=csv")
+        rows = list(csv.reader(io.StringIO((await c.get(r.headers["location"])).text
+                                           .lstrip("\ufeff"))))
+        assert rows[0][-2:] == ["orders", "region"] and len(rows) == 2  # Lan
+        assert (await c.get("/segments/nobody/export")).status_code == 404
+    async with logged_in(shop, "support") as c:
+        assert (await c.get("/segments/buyers/export")).status_code == 403
 
 
 async def test_run_now_redirects_to_the_segment_with_what_it_did(shop):

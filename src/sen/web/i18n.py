@@ -379,7 +379,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "segments.no_runs": ("Chưa chạy lần nào: phân khúc sẽ chạy ở lần cập nhật tới, hoặc bấm "
                          "Chạy ngay.", "Not run yet: it runs at its next refresh, or press "
                          "Run now."),
-    "segments.export": ("Tải danh sách khách hàng (CSV)", "Download members (CSV)"),
+    "segments.export": ("Tải danh sách khách hàng", "Download members"),
+    "segments.export_fields": ("Các cột thuộc tính (luôn có mã, tên, điện thoại, email)",
+                               "Trait columns (id, name, phone and email are always there)"),
+    "segments.export_format": ("Định dạng", "Format"),
+    "segments.export_download": ("Tải xuống", "Download"),
     "segments.rule": ("Điều kiện", "Rule"),
     "segments.count": ("Khách hàng thỏa điều kiện", "Matching customers"),
     "segments.sample": ("Một số khách hàng trong phân khúc", "Some of the members"),

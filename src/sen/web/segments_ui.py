@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -42,6 +43,8 @@ OVERLAP_MAX = 20
 MESSAGE_KINDS = ("received", "delivered", "opened", "clicked", "converted")
 ORDER_STATUSES = ("completed", "refunded", "cancelled", "any")
 ORDER_TOP = 30
+# The traits a members' export ticks by default.
+EXPORT_DEFAULT = ("lifecycle_stage", "rfm_group", "orders", "spend", "clv_12m")
 # Order fields whose commonest values the builder suggests, and the table they are in.
 ORDER_SUGGESTED = {"brand": "profile_order_lines", "category": "profile_order_lines",
                    "size": "profile_order_lines", "channel": "profile_orders",
@@ -147,8 +150,9 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     others = [{"name": s.name, "title": s.title} for s in saved.all_segments(ops)
               if segment is None or s.name != segment.name]
     history = saved.history(engine, segment.name) if segment else []
+    field_list = catalogue.field_list(engine)
     setup = {
-        "lang": lang, "fields": catalogue.field_list(engine), "segments": others,
+        "lang": lang, "fields": field_list, "segments": others,
         "events": _event_names(engine), "messages": list(MESSAGE_KINDS),
         "orders": _order_fields(engine),
         "rule": rules.dump(segment.rule) if segment else None,
@@ -162,6 +166,9 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     return render(request, "segment_builder.html", {
         "segment": segment, "setup": _json(setup), "history": history,
         "audience_links": audience_links,
+        "export_fields": [(f["name"], f["label"].get(lang) or f["name"]) for f in field_list
+                          if f["name"] != catalogue.SPEND_IN_PERIOD.name],
+        "export_default": EXPORT_DEFAULT,
         "trend": sparkline([r.members for r in reversed(history[:TREND_RUNS])], 240, 40),
         "can_define": user.role in DEFINE_SEGMENTS, "can_export": user.role in EXPORT_TRAITS,
         "flash": request.session.pop(FLASH, None)}, user=user)
@@ -192,6 +199,17 @@ def overlap_page(request: Request, user: Reader,
 def segment_page(request: Request, name: str, user: Reader) -> Response:
     """A saved segment in the builder, with its runs and a Run now button."""
     return _builder(request, user, saved.get(request.app.state.ops, name))
+
+
+@router.get("/segments/{name}/export")
+def export_members(request: Request, name: str,
+                   _: Annotated[User, Depends(require_role(*EXPORT_TRAITS))],
+                   fields: Annotated[list[str], Query()] = [],  # noqa: B006
+                   format: str = "csv") -> Response:
+    """The export form's choice, as the export API's address (fields comma-separated)."""
+    saved.get(request.app.state.ops, name)
+    query = urlencode({"segment": name, "fields": ",".join(fields), "format": format})
+    return RedirectResponse(f"/api/traits/export?{query}", status_code=303)
 
 
 @router.post("/segments/{name}/run")
