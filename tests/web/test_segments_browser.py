@@ -17,7 +17,7 @@ import pytest
 from sen.config import Settings
 from sen.identity import resolver
 from sen.ingest.writer import EventWriter
-from sen.segments import rules
+from sen.segments import events, rules
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.traits import runner
@@ -51,10 +51,11 @@ def server(tmp_path: Path) -> Iterator[str]:
     ops.dispose()
     engine = DuckDBEngine(settings.analytics_path)
     writer = EventWriter(engine)
-    for events, source in data.everyone():
-        writer.write_sync(data.rows(events, source))
+    for batch, source in data.everyone():
+        writer.write_sync(data.rows(batch, source))
     resolver.rebuild(engine)
     runner.refresh(engine)
+    events.rebuild(engine)
     engine.close()
     with serve_in_thread(create_app(settings)) as url:
         yield url
@@ -272,3 +273,51 @@ def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browse
     in_store["all"][0]["did"] = False
     everyone = api_count({"trait": "orders", "op": ">=", "value": 0})
     assert settled() == api_count(in_store) == everyone - 1
+
+
+def test_an_event_condition_with_a_property_filter_counts_like_the_api(server, browser):
+    """Kind "event": viewed product AO-123 (Lan, on the app), typed into the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(server + "/segments/new")
+    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+    browser.find_element(By.ID, "username").send_keys("thu")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
+
+    def find(css: str):  # noqa: ANN202
+        return browser.find_element(By.CSS_SELECTOR, css)
+
+    def settled() -> int:
+        wait.until(lambda _: "busy" not in find(".count-card").get_attribute("class")
+                   and find("#segment-count").get_attribute("data-count"))
+        return int(find("#segment-count").get_attribute("data-count"))
+
+    def api_count(body: dict) -> int:
+        answer = call_api(browser, "POST", "/api/segments/preview", {"rule": body})
+        assert answer["status"] == 200, answer
+        return answer["body"]["count"]
+
+    Select(find(f"{FIRST} > .node-head > select.kind")).select_by_value("event")
+    find(f"{FIRST} input.event-name").send_keys("Product Viewed")
+    viewed = {"all": [{"event": "Product Viewed"}]}
+    assert settled() == api_count(viewed) == 1
+    find(f"{FIRST} input.event-property").send_keys("sku")  # typed on: focus is kept
+    assert find(f"{FIRST} input.event-property").get_attribute("value") == "sku"
+    find(f"{FIRST} input.value").send_keys("AO-999")
+    other = {"all": [{"event": "Product Viewed",
+                      "where": [{"property": "sku", "op": "=", "value": "AO-999"}]}]}
+    assert settled() == api_count(other) == 0
+    value = find(f"{FIRST} input.value")
+    value.clear()
+    value.send_keys("AO-123")
+    other["all"][0]["where"][0]["value"] = "AO-123"
+    assert settled() == api_count(other) == 1
+    Select(find(f"{FIRST} select.op")).select_by_value("is_not_set")
+    missing = {"all": [{"event": "Product Viewed",
+                        "where": [{"property": "sku", "op": "is_not_set"}]}]}
+    assert settled() == api_count(missing) == 0

@@ -59,6 +59,7 @@ BUILDER_WORDS = (
     "builder.not_member", "builder.campaign", "builder.period", "builder.empty",
     "builder.incomplete", "builder.members", "builder.yes", "builder.no",
     "builder.saving", "builder.name_needed", "op.between",
+    "builder.event_property", "builder.value",
     "builder.kind.order", "builder.order.status", "builder.order.field",
     "builder.order.any_item",
     *(f"builder.order.{status}" for status in ORDER_STATUSES),

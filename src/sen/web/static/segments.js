@@ -59,7 +59,7 @@
 
   function condition(kind, props) {
     const base = { trait: { trait: "", op: "", value: "", value2: "", values: [], period: "" },
-      event: { event: "", did: true, within: "" },
+      event: { event: "", did: true, within: "", property: "", op: "=", value: "" },
       segment: { segment: "", member: true },
       order: { order: "completed", did: true, field: "", op: "=", value: "", within: "" },
       message: { message: "received", did: true, campaign: "", within: "" } }[kind];
@@ -103,8 +103,14 @@
       return node;
     }
     if ("event" in rule) {
+      // One property filter is edited here; more (written as JSON) are kept as they are.
+      const where = rule.where || [];
+      const one = where.length === 1 ? where[0] : null;
+      const keep = one ? ["event", "did", "within_days", "where"] : ["event", "did", "within_days"];
       return condition("event", { event: rule.event, did: rule.did !== false,
-        within: text(rule.within_days), extra: without(rule, ["event", "did", "within_days"]) });
+        within: text(rule.within_days), property: one ? one.property : "",
+        op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
+        extra: without(rule, keep) });
     }
     if ("order" in rule) {
       // One filter is edited here; more (written as JSON) are kept as they are.
@@ -214,13 +220,45 @@
     return withWindow(rule, node);
   }
 
+  const PROPERTY = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+  const PROPERTY_OPS = ["=", "!=", "contains", "starts_with", ">=", ">", "<=", "<", "is_set",
+    "is_not_set"];
+  const NUMBER_OPS = new Set([">=", ">", "<=", "<"]);
+
+  /** A property's value as typed: a number where the operator compares numbers, or where
+   * "=" / "≠" is given digits (properties such as price are numbers in the event). */
+  function propertyValue(op, raw) {
+    const s = text(raw).trim();
+    if (s === "") return null;
+    const looksNumeric = /^-?\d+([.,]\d+)?$/.test(s);
+    if (NUMBER_OPS.has(op) || ((op === "=" || op === "!=") && looksNumeric)) {
+      const n = Number(s.replace(",", "."));
+      return Number.isFinite(n) ? n : null;
+    }
+    return s;
+  }
+
+  function eventRule(node) {
+    if (!node.event.trim()) return null;
+    const rule = Object.assign({}, node.extra, { event: node.event.trim() });
+    const property = node.property.trim();
+    if (property) {
+      if (!PROPERTY.test(property)) return null;
+      const filter = { property: property, op: node.op };
+      if (!NO_VALUE.has(node.op)) {
+        const value = propertyValue(node.op, node.value);
+        if (value === null) return null;
+        filter.value = value;
+      }
+      rule.where = [filter];
+    }
+    return withWindow(rule, node);
+  }
+
   function conditionRule(node) {
     if (node.kind === "trait") return traitRule(node);
     if (node.kind === "order") return orderRule(node);
-    if (node.kind === "event") {
-      if (!node.event.trim()) return null;
-      return withWindow(Object.assign({}, node.extra, { event: node.event.trim() }), node);
-    }
+    if (node.kind === "event") return eventRule(node);
     if (node.kind === "segment") {
       if (!node.segment) return null;
       const rule = Object.assign({}, node.extra, { segment: node.segment });
@@ -476,11 +514,30 @@
     }, { "aria-label": t("builder.kind") });
     if (node.kind === "trait") return [kind, ...traitParts(node)];
     if (node.kind === "event") {
-      return [kind, didSelect(node),
+      const parts = [kind, didSelect(node),
         input("event-name", node.event, (e) => { node.event = e.target.value; changed(); },
           { list: "event-names", placeholder: t("builder.event_name"),
             "aria-label": t("builder.event_name") }),
-        withinInput(node)];
+        input("event-property", node.property, (e) => {
+          const had = node.property.trim() !== "";
+          node.property = e.target.value;
+          if (had === (node.property.trim() !== "")) { changed(); return; }
+          redraw(node); // the operator and value appear (or go): keep typing where it was
+          const again = mount.querySelector('[data-node-id="' + node.id + '"] input.event-property');
+          if (again) { again.focus(); again.setSelectionRange(again.value.length, again.value.length); }
+        }, { placeholder: t("builder.event_property"), "aria-label": t("builder.event_property") })];
+      if (node.property.trim()) {
+        parts.push(select("op", PROPERTY_OPS.map((o) => [o, t("op." + o)]), node.op, (e) => {
+          node.op = e.target.value;
+          redraw(node);
+        }));
+        if (!NO_VALUE.has(node.op)) {
+          parts.push(input("value", node.value, (e) => { node.value = e.target.value; changed(); },
+            { "aria-label": t("builder.value") }));
+        }
+      }
+      parts.push(withinInput(node));
+      return parts;
     }
     if (node.kind === "order") return [kind, didSelect(node), ...orderParts(node), withinInput(node)];
     if (node.kind === "segment") {
