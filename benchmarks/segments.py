@@ -125,6 +125,12 @@ SEGMENTS: dict[str, tuple[dict, str]] = {
              AND ordered_at > TIMESTAMP '{as_of}' - INTERVAL 365 DAY
              AND ordered_at <= TIMESTAMP '{as_of}'
            GROUP BY profile_id HAVING count(DISTINCT order_id) >= 2"""),
+    "lookalike_seed_top5pct_clv": (
+        {"trait": "clv_12m", "op": "top_percent", "value": 5},
+        """SELECT profile_id FROM (
+               SELECT profile_id, cume_dist() OVER (ORDER BY clv_12m DESC) AS share
+               FROM profile_traits WHERE clv_12m IS NOT NULL)
+           WHERE share <= 0.05"""),
 }
 
 _BROWSING = """

@@ -255,11 +255,16 @@ def _top_percent(c: TraitCondition, ctx: Context) -> ir.BooleanValue:
     if not column.type().is_numeric():
         raise ValidationError(f"'top_percent' ranks customers by a number trait, and "
                               f"{c.trait} holds {_words(column.type())}.", field="op")
+    # The set is every value at or above a threshold (the cumulative share falls as
+    # values rise), so it is a comparison with one number rather than a semi-join.
+    name = column.get_name()
     have = t.filter(column.notnull())
-    ranked = have.select(key, share=ibis.cume_dist().over(
-        ibis.window(order_by=ibis.desc(have[column.get_name()]))))
-    return ctx.profiles.profile_id.isin(
-        ranked.filter(ranked.share <= float(c.value) / 100)[key])
+    ranked = have.select(name, share=ibis.cume_dist().over(
+        ibis.window(order_by=ibis.desc(have[name]))))
+    threshold = ranked.filter(ranked.share <= float(c.value) / 100)[name].min().as_scalar()
+    if t is ctx.profiles:
+        return _two_valued(column >= threshold)
+    return ctx.profiles.profile_id.isin(t.filter(column >= threshold)[key])
 
 
 def _list_trait(column: ir.ArrayValue, c: TraitCondition) -> ir.BooleanValue:
