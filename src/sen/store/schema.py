@@ -291,12 +291,13 @@ DDL: tuple[str, ...] = (
         segment VARCHAR NOT NULL, run_at TIMESTAMP NOT NULL, profile_id VARCHAR NOT NULL
     )
     """,
-    # Audience sync (sen.segments.audiences.links): per link, each member as last sent
-    # (normalised email and phone) to which audience ("meta:6123"), and every attempt.
+    # Audience sync (sen.segments.audiences.links): per link, each member's email and
+    # phone as stored and as last sent (normalised; empty when neither was usable) to
+    # which audience ("meta:6123"), and every attempt.
     """
     CREATE TABLE IF NOT EXISTS audience_sync_state (
         link VARCHAR NOT NULL, audience VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
-        email VARCHAR, phone VARCHAR
+        raw_email VARCHAR, raw_phone VARCHAR, email VARCHAR, phone VARCHAR
     )
     """,
     """

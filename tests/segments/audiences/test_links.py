@@ -170,6 +170,43 @@ def test_a_link_pointed_at_another_audience_sends_everyone_there(stores, meta_se
         ("meta:7000",)]
 
 
+def test_only_members_who_entered_left_or_changed_contact_are_normalised_again(
+        stores, meta_server):
+    engine, ops = stores
+    graph, url = meta_server
+    engine.execute("UPDATE profiles SET phone = 'N/A' WHERE profile_id = 'p_tuan'")
+    saved.run(engine, saved.get(ops, "bought-30d"), as_of=AS_OF)
+    link = links.save_link(ops, link_for("meta", "6123"))
+
+    def meta() -> MetaCustomAudience:
+        return MetaCustomAudience("6123", "meta-token", base_url=url)
+
+    first = links.sync(engine, link, destination=meta())
+    assert (first.added, first.skipped) == (1, 1)  # Tuan's phone is a placeholder
+    saved.run(engine, saved.get(ops, "bought-30d"), as_of=AS_OF)
+    steady = links.prepare(engine, link)
+    assert (steady.current, steady.previous, steady.unchanged, steady.unchanged_skipped) == (
+        {}, {}, 2, 1)
+    again = links.sync(engine, link, destination=meta())
+    assert (again.added, again.removed, again.unchanged, again.skipped) == (0, 0, 2, 1)
+    assert len(graph.received) == 1  # nothing sent the second time
+
+    # Hoa changes her email, Tuan gives a real phone: only they are read and sent.
+    engine.execute("UPDATE profiles SET email = 'hoa.moi@gmail.com' WHERE profile_id = 'p_hoa'")
+    engine.execute("UPDATE profiles SET phone = '0988 123 456' WHERE profile_id = 'p_tuan'")
+    changed = links.prepare(engine, link)
+    assert changed.current == {"p_hoa": ("hoa.moi@gmail.com", None),
+                               "p_tuan": (None, "0988 123 456")}
+    assert list(changed.previous) == ["p_hoa"] and changed.unchanged == 0
+    run = links.sync(engine, link, destination=meta())
+    assert (run.added, run.removed, run.unchanged, run.skipped) == (2, 1, 0, 0)
+    hashes = {h for row in graph.audiences["6123"] for h in row if h}
+    assert hashes == {digest("hoa.moi@gmail.com"), digest("84988123456")}
+    assert engine.execute("SELECT profile_id, raw_phone, phone FROM audience_sync_state "
+                          "ORDER BY 1").fetchall() == [
+        ("p_hoa", None, None), ("p_tuan", "0988 123 456", "+84988123456")]
+
+
 def test_links_are_saved_listed_replaced_and_deleted(stores):
     engine, ops = stores
     first = links.save_link(ops, link_for("meta", "6123"), actor="thu")
@@ -179,7 +216,7 @@ def test_links_are_saved_listed_replaced_and_deleted(stores):
         ("suppress-buyers", "7777", False)]
     assert links.all_links(ops, segment="other") == []
     engine.execute("INSERT INTO audience_sync_state VALUES ('suppress-buyers', 'meta:7777', "
-                   "'p_hoa', 'hoa.tran@gmail.com', NULL)")
+                   "'p_hoa', 'hoa.tran@gmail.com', NULL, 'hoa.tran@gmail.com', NULL)")
     links.delete_link(ops, engine, "suppress-buyers")
     assert links.all_links(ops) == []
     assert engine.execute("SELECT count(*) FROM audience_sync_state").fetchall() == [(0,)]

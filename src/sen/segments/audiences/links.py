@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import pyarrow as pa
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -179,32 +180,78 @@ class LinkRun:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a sync reads before it sends anything."""
+    """What a sync reads before it sends anything.
+
+    Members whose email and phone, as stored, are what the last good sync saw
+    are *unchanged*: they are counted in SQL and never normalised again, so a
+    steady segment of a million costs a join, not a million normalisations.
+    ``current`` holds the members who entered or whose contact changed;
+    ``previous`` what was sent for them and for those who left.
+    """
 
     link: AudienceLink
     segment_run_at: datetime | None
     previous: dict[str, Member]
     current: dict[str, Contact]
+    unchanged: int = 0
+    unchanged_skipped: int = 0
+    touched: frozenset[str] = frozenset()  # state rows a good sync replaces
+
+
+_STATE = """
+    SELECT profile_id, raw_email, raw_phone, email, phone FROM audience_sync_state
+    WHERE link = $link AND audience = $audience
+"""
+_MEMBERS = """
+    SELECT m.profile_id, p.email AS raw_email, p.phone AS raw_phone
+    FROM segment_members m JOIN profiles p USING (profile_id) WHERE m.segment = $segment
+"""
 
 
 def prepare(engine: Any, link: AudienceLink) -> Prepared:
-    """The segment's members with their contact now, and what was last sent."""
+    """The members who entered, left or changed contact since the last good sync."""
     cur = engine.cursor()
+    params = {"link": link.name, "audience": link.audience, "segment": link.segment}
     last_run = cur.execute("SELECT max(run_at) FROM segment_runs WHERE segment = ?",
                            [link.segment]).fetchall()[0][0]
-    current = {pid: (email, phone) for pid, email, phone in cur.execute("""
-        SELECT m.profile_id, p.email, p.phone FROM segment_members m
-        JOIN profiles p USING (profile_id) WHERE m.segment = ?
-    """, [link.segment]).fetchall()}
-    # What went to another audience (the link was pointed elsewhere) is not there.
-    previous = {pid: Member(pid, email, phone) for pid, email, phone in cur.execute(
-        "SELECT profile_id, email, phone FROM audience_sync_state WHERE link = ? "
-        "AND audience = ?", [link.name, link.audience]).fetchall()}
-    return Prepared(link, last_run, previous, current)
+    cur.execute("BEGIN TRANSACTION")  # one snapshot for the three reads
+    try:
+        same = f"""
+            SELECT s.* FROM ({_STATE}) s JOIN ({_MEMBERS}) c USING (profile_id)
+            WHERE c.raw_email IS NOT DISTINCT FROM s.raw_email
+              AND c.raw_phone IS NOT DISTINCT FROM s.raw_phone
+        """
+        unchanged, unchanged_skipped = cur.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE email IS NULL AND phone IS NULL)
+            FROM ({same})
+        """, params).fetchall()[0]
+        current = {pid: (email, phone) for pid, email, phone in cur.execute(f"""
+            SELECT c.* FROM ({_MEMBERS}) c ANTI JOIN ({same}) s USING (profile_id)
+        """, params).fetchall()}
+        # What was sent for the rest; a member sent nothing (no usable contact) is not in it.
+        previous = {pid: Member(pid, email, phone) for pid, email, phone in cur.execute(f"""
+            SELECT s.profile_id, s.email, s.phone FROM ({_STATE}) s
+            ANTI JOIN ({same}) u USING (profile_id)
+            WHERE s.email IS NOT NULL OR s.phone IS NOT NULL
+        """, params).fetchall()}
+        touched = frozenset(r[0] for r in cur.execute(f"""
+            SELECT profile_id FROM ({_STATE}) s ANTI JOIN ({same}) u USING (profile_id)
+        """, params).fetchall()) | frozenset(current)
+    finally:
+        cur.execute("ROLLBACK")
+    return Prepared(link, last_run, previous, current, int(unchanged),
+                    int(unchanged_skipped), touched)
 
 
-def send(prepared: Prepared, destination: AudienceDestination) -> tuple[LinkRun, dict[str, Member]]:
-    """Push the difference; a platform or configuration error becomes a failed run."""
+# A state row: profile id, email and phone as stored, then as sent (normalised; both
+# empty for a member with nothing usable, so she is not normalised again either).
+StateRow = tuple[str, str | None, str | None, str | None, str | None]
+
+
+def send(prepared: Prepared, destination: AudienceDestination,
+         ) -> tuple[LinkRun, list[StateRow] | None]:
+    """Push the difference; a platform or configuration error becomes a failed run
+    (and no new state)."""
     started, run_at = time.perf_counter(), _now()
     try:
         report = AudienceSync(destination).run(prepared.previous, prepared.current)
@@ -212,28 +259,48 @@ def send(prepared: Prepared, destination: AudienceDestination) -> tuple[LinkRun,
         log.warning("audience link %s failed: %s", prepared.link.name, exc)
         return LinkRun(prepared.link.name, run_at, prepared.segment_run_at, "failed",
                        seconds=time.perf_counter() - started,
-                       error=str(exc)[:ERROR_CHARS]), dict(prepared.previous)
+                       error=str(exc)[:ERROR_CHARS]), None
     finally:
         close = getattr(destination, "close", None)
         if close is not None:
             close()
+    rows = []
+    for pid, (raw_email, raw_phone) in sorted(prepared.current.items()):
+        sent = report.state.get(pid)
+        rows.append((pid, raw_email, raw_phone, sent.email if sent else None,
+                     sent.phone if sent else None))
     return LinkRun(prepared.link.name, run_at, prepared.segment_run_at, "ok", report.added,
-                   report.removed, report.unchanged, report.skipped_without_identifiers,
-                   time.perf_counter() - started), report.state
+                   report.removed, prepared.unchanged + report.unchanged,
+                   prepared.unchanged_skipped + report.skipped_without_identifiers,
+                   time.perf_counter() - started), rows
 
 
-def record(engine: Any, run: LinkRun, state: Mapping[str, Member], audience: str) -> LinkRun:
-    """Store the run and, when it went through, the new state of ``audience``: one
-    transaction."""
+def record(engine: Any, run: LinkRun, prepared: Prepared, rows: list[StateRow] | None) -> LinkRun:
+    """Store the run and, when it went through, the state rows it changed: one
+    transaction. State kept for another audience (the link was pointed elsewhere)
+    goes."""
     cur = engine.cursor()
     cur.execute("BEGIN TRANSACTION")
     try:
-        if run.status == "ok":
-            cur.execute("DELETE FROM audience_sync_state WHERE link = ?", [run.link])
-            if state:
-                cur.executemany("INSERT INTO audience_sync_state VALUES (?, ?, ?, ?, ?)",
-                                [[run.link, audience, m.profile_id, m.email, m.phone]
-                                 for m in state.values()])
+        if run.status == "ok" and rows is not None:
+            link, audience = prepared.link.name, prepared.link.audience
+            cur.execute("DELETE FROM audience_sync_state WHERE link = ? AND audience <> ?",
+                        [link, audience])
+            cur.register("_aud_touched", pa.table({"profile_id": pa.array(
+                sorted(prepared.touched), pa.string())}))
+            cur.execute("DELETE FROM audience_sync_state WHERE link = ? AND profile_id IN "
+                        "(SELECT profile_id FROM _aud_touched)", [link])
+            cur.unregister("_aud_touched")
+            if rows:
+                columns = list(zip(*rows, strict=True))
+                cur.register("_aud_rows", pa.table({
+                    name: pa.array(values, pa.string()) for name, values in zip(
+                        ("profile_id", "raw_email", "raw_phone", "email", "phone"), columns,
+                        strict=True)}))
+                cur.execute("INSERT INTO audience_sync_state SELECT ?, ?, profile_id, "
+                            "raw_email, raw_phone, email, phone FROM _aud_rows",
+                            [link, audience])
+                cur.unregister("_aud_rows")
         cur.execute("INSERT INTO audience_sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [run.link, run.run_at, run.segment_run_at, run.status, run.added,
                      run.removed, run.unchanged, run.skipped, run.seconds, run.error])
@@ -246,15 +313,16 @@ def record(engine: Any, run: LinkRun, state: Mapping[str, Member], audience: str
 
 def attempt(engine: Any, link: AudienceLink,
             destination_of: Callable[[AudienceLink], AudienceDestination],
-            ) -> tuple[LinkRun, dict[str, Member]]:
+            ) -> tuple[LinkRun, Prepared, list[StateRow] | None]:
     """Read and send one link; nothing is written yet (see :func:`record`)."""
     prepared = prepare(engine, link)
     try:
         destination = destination_of(link)
     except ConfigError as exc:
         return LinkRun(link.name, _now(), prepared.segment_run_at, "failed",
-                       error=str(exc)), {}
-    return send(prepared, destination)
+                       error=str(exc)), prepared, None
+    run, rows = send(prepared, destination)
+    return run, prepared, rows
 
 
 Write = Callable[[Callable[[], LinkRun]], LinkRun]
@@ -265,9 +333,10 @@ def sync(engine: Any, link: AudienceLink, *, settings: Any = None,
     """Sync one link now: read and send on this thread, then record through ``write``
     (``sen serve`` passes the event writer's ``run_exclusive``). The destination
     comes from ``settings`` unless given."""
-    run, state = attempt(engine, link, (lambda _: destination) if destination is not None
-                         else (lambda lk: destination_for(lk, settings)))
-    return (write or _now_here)(lambda: record(engine, run, state, link.audience))
+    run, prepared, rows = attempt(
+        engine, link, (lambda _: destination) if destination is not None
+        else (lambda lk: destination_for(lk, settings)))
+    return (write or _now_here)(lambda: record(engine, run, prepared, rows))
 
 
 def _now_here(fn: Callable[[], LinkRun]) -> LinkRun:
