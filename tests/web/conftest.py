@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -104,6 +105,25 @@ def rebuild(web: Web) -> None:
     """Resolve identity over the whole log, on the writer thread as the server does."""
     engine = web.app.state.analytics
     web.app.state.writer.run_exclusive(lambda: resolver.rebuild(engine))
+
+
+async def eventually(check: Any, tries: int = 200, pause: float = 0.05) -> Any:
+    """``check()`` once it is truthy (the server's jobs run on their own clocks), or its
+    last answer after ``tries``."""
+    import asyncio
+
+    for _ in range(tries):
+        answer = check()
+        if answer:
+            return answer
+        await asyncio.sleep(pause)
+    return answer
+
+
+def traits_with_orders(web: Web) -> int:
+    """How many profiles the trait jobs have seen buy."""
+    return web.app.state.analytics.cursor().execute(
+        "SELECT count(*) FROM profile_traits WHERE orders > 0").fetchall()[0][0]
 
 
 @asynccontextmanager

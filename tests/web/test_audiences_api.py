@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,15 @@ from sen.segments import events
 from sen.traits import runner
 from tests.segments.audiences.conftest import meta_server  # noqa: F401 - a fixture
 from tests.web import customers as data
-from tests.web.conftest import Web, commit, logged_in, rebuild, running
+from tests.web.conftest import (
+    Web,
+    commit,
+    eventually,
+    logged_in,
+    rebuild,
+    running,
+    traits_with_orders,
+)
 
 pytestmark = pytest.mark.anyio
 BUYERS = {"trait": "orders", "op": ">=", "value": 1}
@@ -103,19 +110,12 @@ async def test_the_server_syncs_a_link_after_its_segment_runs(tmp_path: Path,
                        audience_sync_interval_s=0.1, meta_access_token="meta-token",
                        meta_graph_url=url) as web:
         commit(web, data.lan_pos(), "pos")
-        cur = web.app.state.analytics.cursor()
-        for _ in range(200):  # identity, then traits, see Lan's order
-            if cur.execute("SELECT count(*) FROM profile_traits WHERE orders > 0"
-                           ).fetchall()[0][0]:
-                break
-            await asyncio.sleep(0.05)
+        assert await eventually(lambda: traits_with_orders(web))  # identity, then traits
         ops = web.app.state.ops
         saved.save(ops, saved.Segment(name="buyers", title="Buyers", rule=rules.parse(BUYERS)))
         links.save_link(ops, links.AudienceLink(name="suppress-buyers", **LINK))
-        for _ in range(300):  # the segment runs, then the link syncs
-            if links.history(web.app.state.analytics, "suppress-buyers"):
-                break
-            await asyncio.sleep(0.05)
+        assert await eventually(  # the segment runs, then the link syncs
+            lambda: links.history(web.app.state.analytics, "suppress-buyers"), tries=300)
         [lan] = graph.audiences["6123"]
         assert LAN_PHONE in lan
         assert web.app.state.audiences.failures == 0

@@ -94,29 +94,20 @@ async def test_roles(shop):
 
 
 async def test_the_server_keeps_events_by_profile_and_saved_segments_up_to_date(tmp_path):
-    import asyncio
 
     from sen.segments import rules, saved
     from tests.web import customers as data
-    from tests.web.conftest import commit, running
+    from tests.web.conftest import commit, eventually, running, traits_with_orders
 
     async with running(tmp_path, identity_interval_s=0.1, traits_interval_s=0.1,
                        profile_events_interval_s=0.1, segments_interval_s=0.1) as web:
         commit(web, data.lan_pos(), "pos")
         cur = web.app.state.analytics.cursor()
-        for _ in range(200):  # identity, then traits, see Lan's order
-            if cur.execute("SELECT count(*) FROM profile_traits WHERE orders > 0"
-                           ).fetchall()[0][0]:
-                break
-            await asyncio.sleep(0.05)
+        assert await eventually(lambda: traits_with_orders(web))  # identity, then traits
         saved.save(web.app.state.ops, saved.Segment(
             name="buyers", title="Buyers", rule=rules.parse(BUYERS)))
-        for _ in range(200):  # a new segment is due at once
-            members = cur.execute("SELECT count(*) FROM segment_members "
-                                  "WHERE segment = 'buyers'").fetchall()[0][0]
-            if members:
-                break
-            await asyncio.sleep(0.05)
+        members = await eventually(lambda: cur.execute(  # a new segment is due at once
+            "SELECT count(*) FROM segment_members WHERE segment = 'buyers'").fetchall()[0][0])
         assert members == 1
         orders = cur.execute("SELECT count(*) FROM profile_events "
                              "WHERE event = 'Order Completed'").fetchall()[0][0]

@@ -75,36 +75,52 @@ def call_api(browser, method: str, path: str, body: Any = None) -> dict:  # noqa
     return {"status": answer["status"], "body": json.loads(answer["body"])}
 
 
-def test_build_a_nested_rule_watch_the_count_and_save(server, browser):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+class Builder:
+    """The builder page in Chromium for a logged-in marketer. Nodes are redrawn as the
+    rule changes, so every lookup is made afresh."""
 
-    wait = WebDriverWait(browser, 20)
+    def __init__(self, browser, server: str, path: str = "/segments/new") -> None:  # noqa: ANN001
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+        from selenium.webdriver.support.ui import WebDriverWait
 
-    def find(css: str):  # noqa: ANN202 - nodes are redrawn, so always look them up afresh
-        return browser.find_element(By.CSS_SELECTOR, css)
+        self.browser, self.by, self.ec = browser, By, ec
+        self.wait = WebDriverWait(browser, 20)
+        browser.get(server + path)
+        self.wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
+        browser.find_element(By.ID, "username").send_keys("thu")
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.ID, "login-submit").click()
 
-    def choose(node: str, what: str, value: str) -> None:
-        Select(find(f"{node} > .node-head > select.{what}")).select_by_value(value)
+    def find(self, css: str):  # noqa: ANN201 - a selenium element
+        return self.browser.find_element(self.by.CSS_SELECTOR, css)
 
-    def settled() -> int:
+    def choose(self, node: str, what: str, value: str) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.find(f"{node} > .node-head > select.{what}")).select_by_value(value)
+
+    def settled(self) -> int:
         """The builder's count once it has answered for the rule as it is now (asking the
         API before that would compare with a count still on its way)."""
-        wait.until(lambda _: "busy" not in find(".count-card").get_attribute("class")
-                   and find("#segment-count").get_attribute("data-count"))
-        return int(find("#segment-count").get_attribute("data-count"))
+        self.wait.until(lambda _: "busy" not in self.find(".count-card").get_attribute("class")
+                        and self.find("#segment-count").get_attribute("data-count"))
+        return int(self.find("#segment-count").get_attribute("data-count"))
 
-    def api_count(body: dict) -> int:
-        answer = call_api(browser, "POST", "/api/segments/preview", {"rule": body})
+    def api_count(self, rule: dict) -> int:
+        answer = call_api(self.browser, "POST", "/api/segments/preview", {"rule": rule})
         assert answer["status"] == 200, answer
         return answer["body"]["count"]
 
-    browser.get(server + "/segments/new")
-    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
-    browser.find_element(By.ID, "username").send_keys("thu")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login-submit").click()
+
+def test_build_a_nested_rule_watch_the_count_and_save(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select
+
+    page = Builder(browser, server)
+    wait, find, choose, settled, api_count = (page.wait, page.find, page.choose, page.settled,
+                                              page.api_count)
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Tạo phân khúc"
     assert find('nav a[aria-current="page"]').text == "Phân khúc"
@@ -179,13 +195,9 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     messages and a negated group: loaded into the builder, counted, saved again as is."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    wait = WebDriverWait(browser, 20)
-    browser.get(server + "/login")
-    browser.find_element(By.ID, "username").send_keys("thu")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login-submit").click()
+    wait = Builder(browser, server, "/login").wait
     wait.until(ec.presence_of_element_located((By.ID, "who")))
     everything = {"all": [
         {"event": "Product Viewed", "within_days": 30,
@@ -233,29 +245,11 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
 def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browser):
     """Kind "order": bought in a store (Lan's one order), then did not."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    wait = WebDriverWait(browser, 20)
-    browser.get(server + "/segments/new")
-    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
-    browser.find_element(By.ID, "username").send_keys("thu")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login-submit").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
-
-    def find(css: str):  # noqa: ANN202
-        return browser.find_element(By.CSS_SELECTOR, css)
-
-    def settled() -> int:
-        wait.until(lambda _: "busy" not in find(".count-card").get_attribute("class")
-                   and find("#segment-count").get_attribute("data-count"))
-        return int(find("#segment-count").get_attribute("data-count"))
-
-    def api_count(body: dict) -> int:
-        answer = call_api(browser, "POST", "/api/segments/preview", {"rule": body})
-        assert answer["status"] == 200, answer
-        return answer["body"]["count"]
+    page = Builder(browser, server)
+    find, settled, api_count = page.find, page.settled, page.api_count
+    page.wait.until(page.ec.presence_of_element_located((page.by.CSS_SELECTOR, FIRST)))
 
     Select(find(f"{FIRST} > .node-head > select.kind")).select_by_value("order")
     statuses = [o.get_attribute("value") for o in
@@ -277,30 +271,11 @@ def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browse
 
 def test_an_event_condition_with_a_property_filter_counts_like_the_api(server, browser):
     """Kind "event": viewed product AO-123 (Lan, on the app), typed into the page."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    wait = WebDriverWait(browser, 20)
-    browser.get(server + "/segments/new")
-    wait.until(ec.presence_of_element_located((By.ID, "login-submit")))
-    browser.find_element(By.ID, "username").send_keys("thu")
-    browser.find_element(By.ID, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login-submit").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, FIRST)))
-
-    def find(css: str):  # noqa: ANN202
-        return browser.find_element(By.CSS_SELECTOR, css)
-
-    def settled() -> int:
-        wait.until(lambda _: "busy" not in find(".count-card").get_attribute("class")
-                   and find("#segment-count").get_attribute("data-count"))
-        return int(find("#segment-count").get_attribute("data-count"))
-
-    def api_count(body: dict) -> int:
-        answer = call_api(browser, "POST", "/api/segments/preview", {"rule": body})
-        assert answer["status"] == 200, answer
-        return answer["body"]["count"]
+    page = Builder(browser, server)
+    find, settled, api_count = page.find, page.settled, page.api_count
+    page.wait.until(page.ec.presence_of_element_located((page.by.CSS_SELECTOR, FIRST)))
 
     Select(find(f"{FIRST} > .node-head > select.kind")).select_by_value("event")
     find(f"{FIRST} input.event-name").send_keys("Product Viewed")

@@ -6,8 +6,10 @@ These open the analytical store directly, so they run when no server holds it
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +24,25 @@ segment_app = typer.Typer(help="Segments: rules over traits, events and messages
 console = Console()
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Sen's data folder "
                                               "(default: SEN_DATA_DIR or ./sen-data).")]
+
+
+@contextmanager
+def _stores(data_dir: Path | None) -> Iterator[tuple[Any, Any, Any]]:
+    """Settings, the operational store and the analytical store, closed after."""
+    from sen.store import operational
+
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    try:
+        engine = open_data_dir(data_dir)
+    except BaseException:
+        ops.dispose()
+        raise
+    try:
+        yield settings, ops, engine
+    finally:
+        engine.close()
+        ops.dispose()
 
 
 def print_run(run: events.EventsRun, title: str) -> None:
@@ -114,21 +135,14 @@ def run_command(name: Annotated[str | None, typer.Argument(
         data_dir: DataDir = None) -> None:
     """Recompute saved segments: members, snapshot, entered and exited events."""
     from sen.segments import saved
-    from sen.store import operational
 
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    ops = operational.connect(settings.operational_url)
-    engine = open_data_dir(data_dir)
-    try:
+    with _stores(data_dir) as (_, ops, engine):
         runs = [saved.run(engine, saved.get(ops, name))] if name else saved.run_all(engine, ops)
-        table = Table("segment", "members", "entered", "exited", "seconds", title="Segments run")
-        for r in runs:
-            table.add_row(r.segment, f"{r.members:,}", f"{r.entered:,}", f"{r.exited:,}",
-                          f"{r.seconds:.2f}")
-        console.print(table)
-    finally:
-        engine.close()
-        ops.dispose()
+    table = Table("segment", "members", "entered", "exited", "seconds", title="Segments run")
+    for r in runs:
+        table.add_row(r.segment, f"{r.members:,}", f"{r.entered:,}", f"{r.exited:,}",
+                      f"{r.seconds:.2f}")
+    console.print(table)
 
 
 @segment_app.command("audience-link")
@@ -173,25 +187,18 @@ def audience_sync_command(name: Annotated[str | None, typer.Argument(
         data_dir: DataDir = None) -> None:
     """Send segments' changes to their ad audiences (removals, then additions)."""
     from sen.segments.audiences import links
-    from sen.store import operational
 
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    ops = operational.connect(settings.operational_url)
-    engine = open_data_dir(data_dir)
-    try:
+    with _stores(data_dir) as (settings, ops, engine):
         runs = [links.sync(engine, links.get_link(ops, name), settings=settings)] if name \
             else links.sync_due(engine, ops, settings)
-        table = Table("link", "status", "added", "removed", "unchanged", "skipped",
-                      title="Audiences synced")
-        for r in runs:
-            table.add_row(r.link, r.status, f"{r.added:,}", f"{r.removed:,}",
-                          f"{r.unchanged:,}", f"{r.skipped:,}")
-        console.print(table)
-        failed = [r for r in runs if r.status != "ok"]
-        for r in failed:
-            console.print(f"{r.link}: {r.error}", soft_wrap=True)
-        if failed:
-            raise typer.Exit(1)
-    finally:
-        engine.close()
-        ops.dispose()
+    table = Table("link", "status", "added", "removed", "unchanged", "skipped",
+                  title="Audiences synced")
+    for r in runs:
+        table.add_row(r.link, r.status, f"{r.added:,}", f"{r.removed:,}",
+                      f"{r.unchanged:,}", f"{r.skipped:,}")
+    console.print(table)
+    failed = [r for r in runs if r.status != "ok"]
+    for r in failed:
+        console.print(f"{r.link}: {r.error}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)

@@ -212,10 +212,10 @@ def prepare(engine: Any, link: AudienceLink) -> Prepared:
     """The members who entered, left or changed contact since the last good sync."""
     cur = engine.cursor()
     params = {"link": link.name, "audience": link.audience, "segment": link.segment}
-    last_run = cur.execute("SELECT max(run_at) FROM segment_runs WHERE segment = ?",
-                           [link.segment]).fetchall()[0][0]
-    cur.execute("BEGIN TRANSACTION")  # one snapshot for the three reads
+    cur.execute("BEGIN TRANSACTION")  # one snapshot for every read
     try:
+        last_run = cur.execute("SELECT max(run_at) FROM segment_runs WHERE segment = ?",
+                               [link.segment]).fetchall()[0][0]
         same = f"""
             SELECT s.* FROM ({_STATE}) s JOIN ({_MEMBERS}) c USING (profile_id)
             WHERE c.raw_email IS NOT DISTINCT FROM s.raw_email

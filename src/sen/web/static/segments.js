@@ -76,6 +76,18 @@
     return rest;
   }
 
+  /** An event or order condition's node: did / did not, the window, and its one filter
+   * (on a property or an order field); more filters (written as JSON) are kept as they are. */
+  function happened(kind, on, rule) {
+    const where = rule.where || [];
+    const one = where.length === 1 ? where[0] : null;
+    const keep = [kind, "did", "within_days"].concat(one ? ["where"] : []);
+    return condition(kind, { [kind]: rule[kind], did: rule.did !== false,
+      within: text(rule.within_days), [on]: one ? one[on] : "",
+      op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
+      extra: without(rule, keep) });
+  }
+
   /** A node of the builder from a rule's JSON; what the builder cannot edit is kept. */
   function fromRule(rule) {
     if (rule.all || rule.any) {
@@ -102,26 +114,8 @@
       }
       return node;
     }
-    if ("event" in rule) {
-      // One property filter is edited here; more (written as JSON) are kept as they are.
-      const where = rule.where || [];
-      const one = where.length === 1 ? where[0] : null;
-      const keep = one ? ["event", "did", "within_days", "where"] : ["event", "did", "within_days"];
-      return condition("event", { event: rule.event, did: rule.did !== false,
-        within: text(rule.within_days), property: one ? one.property : "",
-        op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
-        extra: without(rule, keep) });
-    }
-    if ("order" in rule) {
-      // One filter is edited here; more (written as JSON) are kept as they are.
-      const where = rule.where || [];
-      const one = where.length === 1 ? where[0] : null;
-      const keep = one ? ["order", "did", "within_days", "where"] : ["order", "did", "within_days"];
-      return condition("order", { order: rule.order, did: rule.did !== false,
-        within: text(rule.within_days), field: one ? one.field : "",
-        op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
-        extra: without(rule, keep) });
-    }
+    if ("event" in rule) return happened("event", "property", rule);
+    if ("order" in rule) return happened("order", "field", rule);
     if ("segment" in rule) {
       return condition("segment", { segment: rule.segment, member: rule.member !== false,
         extra: without(rule, ["segment", "member"]) });
