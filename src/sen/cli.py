@@ -134,6 +134,8 @@ def demo_up(
 def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: ANN001
     from sen.demo.load import importable_files, load
     from sen.identity import decisions, resolver
+    from sen.segments import events, saved
+    from sen.segments.examples import save_examples
     from sen.store.analytics import DuckDBEngine
     from sen.traits import runner
 
@@ -159,6 +161,10 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
             waiting = decisions.score_candidates(engine)
         with console.status("Computing traits: spend, favourites, RFM, CLV, lifecycle…"):
             traits = runner.refresh(engine)
+        with console.status("Events by profile and the example segments…"):
+            events.rebuild(engine)
+            save_examples(ops)
+            segments = saved.run_all(engine, ops)
     finally:
         engine.close()
     table = Table("file", "source", "rows", "new", "dupes", "rejected", "s",
@@ -170,6 +176,8 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
     print_stats(stats, "Identities resolved")
     console.print(f"{waiting:,} probable duplicate pairs wait for review.")
     print_run(traits, "Traits computed")
+    console.print("Example segments: " + ", ".join(
+        f"{r.segment} ({r.members:,})" for r in segments) + "; see /segments.")
 
 
 @sources_app.command("list")

@@ -228,6 +228,13 @@ def run_all(engine: Any, ops: sa.Engine, *, as_of: datetime | None = None,
     return out
 
 
+def members(engine: Any, name: str) -> list[str]:
+    """The segment's members at its last run, sorted."""
+    return [r[0] for r in engine.cursor().execute(
+        "SELECT profile_id FROM segment_members WHERE segment = ? ORDER BY 1",
+        [name]).fetchall()]
+
+
 def history(engine: Any, name: str, limit: int = 100) -> list[SegmentRun]:
     rows = engine.cursor().execute("""
         SELECT segment, run_at, members, entered, exited, seconds FROM segment_runs
