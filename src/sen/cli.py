@@ -164,7 +164,11 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         with console.status("Events by profile and the example segments…"):
             events.rebuild(engine)
             save_examples(ops)
-            segments = saved.run_all(engine, ops)
+            try:
+                segments = saved.run_all(engine, ops)
+            except saved.SegmentRunsFailed as exc:  # a segment of the user's, on a reload
+                console.print(f"[yellow]{exc}[/]")
+                segments = exc.runs
     finally:
         engine.close()
     table = Table("file", "source", "rows", "new", "dupes", "rejected", "s",

@@ -47,6 +47,35 @@ def test_sql_count_save_and_run(tmp_path: Path) -> None:
     assert "buyers-outside-north" in res.output
 
 
+def test_a_rule_that_cannot_run_is_not_saved_and_a_failed_run_is_reported(
+        tmp_path: Path) -> None:
+    import duckdb
+
+    folder = str(_shop(tmp_path))
+    rule = tmp_path / "nope.yaml"
+    rule.write_text("{trait: nope, op: '=', value: 1}\n", encoding="utf-8")
+    cli = CliRunner()
+    res = cli.invoke(app, ["segment", "save", "nope", str(rule), "--data-dir", folder])
+    assert res.exit_code != 0 and "Unknown trait 'nope'" in str(res.exception)
+    res.exception.__traceback__ = None
+    good = tmp_path / "buyers.yaml"
+    good.write_text(RULE, encoding="utf-8")
+    bags = tmp_path / "bags.yaml"
+    bags.write_text("{trait: bags, op: '>=', value: 1}\n", encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "sen.duckdb")) as con:  # a trait defined, then gone
+        con.execute("INSERT INTO trait_definitions VALUES ('bags', "
+                    "'{\"name\": \"bags\", \"source\": \"order_lines\", "
+                    "\"aggregate\": \"count\"}', now(), 'test', now())")
+    for name, path in (("buyers", good), ("bags", bags)):
+        assert cli.invoke(app, ["segment", "save", name, str(path), "--data-dir",
+                                folder]).exit_code == 0
+    with duckdb.connect(str(tmp_path / "sen.duckdb")) as con:
+        con.execute("DELETE FROM trait_definitions")
+    res = cli.invoke(app, ["segment", "run", "--data-dir", folder])
+    assert res.exit_code == 1
+    assert "buyers" in res.output and "bags: Unknown trait 'bags'" in res.output
+
+
 def test_a_bad_rule_file_names_the_node(tmp_path: Path) -> None:
     folder = str(_shop(tmp_path))
     rule = tmp_path / "bad.yaml"

@@ -116,3 +116,25 @@ def test_a_failed_run_changes_nothing(stores, monkeypatch) -> None:
         saved.run(shop.engine, buyers, as_of=AS_OF)
     assert len(_events(shop)) == 3
     assert len(saved.history(shop.engine, "buyers")) == 1
+
+
+def test_a_segment_that_cannot_run_does_not_stop_the_others(stores) -> None:
+    from sen.traits import custom
+
+    shop, ops = stores
+    custom.save(shop.engine, custom.parse({"name": "bags", "source": "order_lines",
+                                           "aggregate": "count"}), "test")
+    saved.save(ops, _segment("bag-buyers", {"trait": "bags", "op": ">=", "value": 1}))
+    saved.save(ops, _segment("loyal-bag-buyers", {"all": [{"segment": "bag-buyers"},
+                                                          {"trait": "orders", "op": ">=",
+                                                           "value": 2}]}))
+    saved.save(ops, _segment("buyers", {"trait": "orders", "op": ">=", "value": 1}))
+    shop.engine.execute("DELETE FROM trait_definitions WHERE name = 'bags'")  # deleted since
+    with pytest.raises(saved.SegmentRunsFailed) as caught:
+        saved.run_all(shop.engine, ops, as_of=AS_OF)
+    assert [r.segment for r in caught.value.runs] == ["buyers"]
+    assert set(caught.value.failed) == {"bag-buyers", "loyal-bag-buyers"}
+    assert "Unknown trait 'bags'" in caught.value.failed["bag-buyers"]
+    assert caught.value.failed["loyal-bag-buyers"] == "uses bag-buyers, which could not run"
+    assert "Fix or archive them" in str(caught.value)
+    assert saved.members(shop.engine, "buyers") == ["p_hoa", "p_lan", "p_tuan"]

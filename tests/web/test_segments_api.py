@@ -48,6 +48,11 @@ async def test_a_bad_rule_names_its_path(shop):
         r = await c.post("/api/segments/preview", json={"rule": {"trait": "nope", "op": "=",
                                                                  "value": 1}})
         assert r.status_code == 400 and "Unknown trait 'nope'" in r.text
+        # A rule that cannot run is not saved either.
+        r = await c.put("/api/segments/broken", json={
+            "title": "Broken", "rule": {"trait": "nope", "op": "=", "value": 1}})
+        assert r.status_code == 400 and "Unknown trait 'nope'" in r.text
+        assert (await c.get("/api/segments/broken")).status_code == 404
 
 
 async def test_save_run_list_overlap_and_export_members(shop):

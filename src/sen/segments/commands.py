@@ -115,18 +115,14 @@ def save_command(
     data_dir: DataDir = None,
 ) -> None:
     """Save (or replace) a segment."""
-    from sen.segments import rules, saved
-    from sen.store import operational
+    from sen.segments import evaluate, rules, saved
 
     parsed = rules.load(rule)
-    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
-    ops = operational.connect(settings.operational_url)
-    try:
+    with _stores(data_dir) as (_, ops, engine):
+        evaluate.sql(engine, parsed)  # a rule that cannot run is refused before it is saved
         s = saved.save(ops, saved.Segment(name=name, title=title or name, rule=parsed,
                                           refresh_minutes=refresh_minutes), actor="cli")
-        console.print(f"Saved segment [bold]{s.name}[/]; `sen segment run {s.name}` runs it.")
-    finally:
-        ops.dispose()
+    console.print(f"Saved segment [bold]{s.name}[/]; `sen segment run {s.name}` runs it.")
 
 
 @segment_app.command("run")
@@ -136,13 +132,22 @@ def run_command(name: Annotated[str | None, typer.Argument(
     """Recompute saved segments: members, snapshot, entered and exited events."""
     from sen.segments import saved
 
+    failed: dict[str, str] = {}
     with _stores(data_dir) as (_, ops, engine):
-        runs = [saved.run(engine, saved.get(ops, name))] if name else saved.run_all(engine, ops)
+        try:
+            runs = [saved.run(engine, saved.get(ops, name))] if name else \
+                saved.run_all(engine, ops)
+        except saved.SegmentRunsFailed as exc:
+            runs, failed = exc.runs, exc.failed
     table = Table("segment", "members", "entered", "exited", "seconds", title="Segments run")
     for r in runs:
         table.add_row(r.segment, f"{r.members:,}", f"{r.entered:,}", f"{r.exited:,}",
                       f"{r.seconds:.2f}")
     console.print(table)
+    for segment, why in failed.items():
+        console.print(f"[red]{segment}[/]: {why}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @segment_app.command("audience-link")

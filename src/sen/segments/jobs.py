@@ -23,7 +23,8 @@ class ProfileEventsUpdater(WriterJob):
 
 class SegmentsRunner(WriterJob):
     """Every ``interval_s``, runs the saved segments whose refresh is due, each after
-    the segments it uses (:func:`sen.segments.saved.run_all`)."""
+    the segments it uses (:func:`sen.segments.saved.run_all`). A segment that cannot
+    run is logged and counted as a failure; the others run."""
 
     name = "segments"
 

@@ -19,6 +19,7 @@ that refers to itself, directly or through others, is refused when saved.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable
@@ -29,11 +30,12 @@ from typing import Any
 import ibis
 import sqlalchemy as sa
 
-from sen.errors import NotFoundError, ValidationError
+from sen.errors import NotFoundError, SenError, ValidationError
 from sen.ingest.bulk_events import message_key
 from sen.segments import compiler, evaluate, rules
 from sen.store.operational import segments as segments_table
 
+log = logging.getLogger(__name__)
 SNAPSHOTS_KEPT = 30
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -211,20 +213,47 @@ def _keep_recent_snapshots(cur: Any, name: str) -> None:
     """, [name, SNAPSHOTS_KEPT])
 
 
+class SegmentRunsFailed(SenError):
+    """Some segments could not run; the others did (``runs``)."""
+
+    def __init__(self, runs: list[SegmentRun], failed: dict[str, str]) -> None:
+        self.runs, self.failed = runs, failed
+        detail = "; ".join(f"{name}: {why}" for name, why in failed.items())
+        super().__init__(f"{len(failed)} segment(s) could not run ({detail}).",
+                         hint="Fix or archive them; the other segments ran.")
+
+
 def run_all(engine: Any, ops: sa.Engine, *, as_of: datetime | None = None,
             due_only: bool = False) -> list[SegmentRun]:
-    """Run every saved segment (or those due), each after the ones it uses."""
+    """Run every saved segment (or those due), each after the ones it uses.
+
+    A segment that cannot run (its rule names a user-defined trait since
+    deleted, say) does not stop the others; the ones that use it wait, since
+    they would read its stale members. Raises :class:`SegmentRunsFailed`, with
+    the runs that went through, when any failed.
+    """
     saved = {s.name: s for s in all_segments(ops)}
     last = dict(engine.cursor().execute(
         "SELECT segment, max(run_at) FROM segment_runs GROUP BY segment").fetchall())
     now = evaluate.now()
-    out = []
+    out: list[SegmentRun] = []
+    failed: dict[str, str] = {}
     for name in run_order(saved.values()):
         s = saved[name]
         if due_only and name in last and (now - last[name]).total_seconds() < \
                 s.refresh_minutes * 60:
             continue
-        out.append(run(engine, s, as_of=as_of))
+        blocked = sorted(s.uses & failed.keys())
+        if blocked:
+            failed[name] = f"uses {', '.join(blocked)}, which could not run"
+            continue
+        try:
+            out.append(run(engine, s, as_of=as_of))
+        except SenError as exc:
+            log.warning("segment %s could not run: %s", name, exc)
+            failed[name] = str(exc)
+    if failed:
+        raise SegmentRunsFailed(out, failed)
     return out
 
 

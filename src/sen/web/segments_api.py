@@ -124,6 +124,7 @@ def put_segment(name: str, body: SegmentIn, request: Request, user: Definer) -> 
     """Create or replace a saved segment (it runs at its next refresh, or on demand)."""
     segment = saved.Segment(name=name, title=body.title, description=body.description,
                             rule=rules.parse(body.rule), refresh_minutes=body.refresh_minutes)
+    evaluate.sql(_engine(request), segment.rule)  # a rule that cannot run is not saved
     return SegmentOut.of(saved.save(request.app.state.ops, segment, actor=user.username))
 
 
