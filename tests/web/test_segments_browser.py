@@ -201,9 +201,11 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     wait.until(ec.presence_of_element_located((By.ID, "who")))
     everything = {"all": [
         {"event": "Product Viewed", "within_days": 30,
-         "where": [{"property": "sku", "op": "is_set"}]},
+         "where": [{"property": "sku", "op": "is_set"}],
+         "aggregate": {"fn": "count", "op": ">=", "value": 3}},
         {"not": {"any": [{"segment": "buyers"},
-                         {"message": "clicked", "campaign": "C1", "within_days": 7}]}},
+                         {"message": "clicked", "campaign": "C1", "channel": "zalo",
+                          "within_days": 7}]}},
         {"trait": "age", "op": "between", "value": [18, 60]},
         {"trait": "channels", "op": "in", "value": ["store", "web"]},
         {"order": "completed", "within_days": 90,
@@ -229,6 +231,12 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     kinds = [Select(s).first_selected_option.get_attribute("value") for s in
              browser.find_elements(By.CSS_SELECTOR, "#builder select.kind")]
     assert kinds == ["event", "segment", "message", "trait", "trait", "order"]
+    first = '[data-path="all[0]"] > .node-head'
+    assert browser.find_element(By.CSS_SELECTOR, f"{first} > input.times").get_attribute(
+        "value") == "3"
+    channel = browser.find_element(By.CSS_SELECTOR, '[data-path="all[1].not.any[1]"] > '
+                                   '.node-head > select.channel')
+    assert Select(channel).first_selected_option.get_attribute("value") == "zalo"
     branches = {b["path"]: b["count"] for b in expected["branches"]}
     badge = browser.find_element(By.CSS_SELECTOR,
                                  '[data-path="all[1].not.any[1]"] > .node-head > .branch-count')
@@ -271,6 +279,7 @@ def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browse
 
 def test_an_event_condition_with_a_property_filter_counts_like_the_api(server, browser):
     """Kind "event": viewed product AO-123 (Lan, on the app), typed into the page."""
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
     page = Builder(browser, server)
@@ -292,6 +301,14 @@ def test_an_event_condition_with_a_property_filter_counts_like_the_api(server, b
     value.send_keys("AO-123")
     other["all"][0]["where"][0]["value"] = "AO-123"
     assert settled() == api_count(other) == 1
+    find(f"{FIRST} input.times").send_keys("2")  # she viewed it once
+    other["all"][0]["aggregate"] = {"fn": "count", "op": ">=", "value": 2}
+    assert settled() == api_count(other) == 0
+    find(f"{FIRST} input.times").send_keys(Keys.BACKSPACE)  # once again
+    Select(find(f"{FIRST} select.op")).select_by_value("is_set")
+    has_sku = {"all": [{"event": "Product Viewed",
+                        "where": [{"property": "sku", "op": "is_set"}]}]}
+    assert settled() == api_count(has_sku) == 1
     Select(find(f"{FIRST} select.op")).select_by_value("is_not_set")
     missing = {"all": [{"event": "Product Viewed",
                         "where": [{"property": "sku", "op": "is_not_set"}]}]}

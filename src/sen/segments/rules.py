@@ -246,12 +246,16 @@ MESSAGE_EVENTS = {"received": "Message Sent", "delivered": "Message Delivered",
                   "converted": "Message Converted"}
 
 
+MESSAGE_CHANNELS = ("sms", "zalo", "email", "push", "webhook")
+MessageChannel = Literal[MESSAGE_CHANNELS]  # type: ignore[valid-type]
+
+
 class MessageCondition(Window):
     message: Literal["received", "delivered", "opened", "clicked", "converted"]
     did: bool = True
     campaign: str | None = None
     journey: str | None = None
-    channel: Literal["sms", "zalo", "email", "push", "webhook"] | None = None
+    channel: MessageChannel | None = None
 
 
 class AllOf(_Node):

@@ -59,7 +59,8 @@ BUILDER_WORDS = (
     "builder.not_member", "builder.campaign", "builder.period", "builder.empty",
     "builder.incomplete", "builder.members", "builder.yes", "builder.no",
     "builder.saving", "builder.name_needed", "op.between",
-    "builder.event_property", "builder.value",
+    "builder.event_property", "builder.value", "builder.times", "builder.channel",
+    "builder.any_channel", *(f"channel.{c}" for c in rules.MESSAGE_CHANNELS),
     "builder.kind.order", "builder.order.status", "builder.order.field",
     "builder.order.any_item",
     *(f"builder.order.{status}" for status in ORDER_STATUSES),
@@ -155,7 +156,7 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     setup = {
         "lang": lang, "fields": field_list, "segments": others,
         "events": _event_names(engine), "messages": list(MESSAGE_KINDS),
-        "orders": _order_fields(engine),
+        "orders": _order_fields(engine), "channels": list(rules.MESSAGE_CHANNELS),
         "rule": rules.dump(segment.rule) if segment else None,
         "name": segment.name if segment else None,
         "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},

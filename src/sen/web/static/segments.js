@@ -59,10 +59,11 @@
 
   function condition(kind, props) {
     const base = { trait: { trait: "", op: "", value: "", value2: "", values: [], period: "" },
-      event: { event: "", did: true, within: "", property: "", op: "=", value: "" },
+      event: { event: "", did: true, within: "", property: "", op: "=", value: "", times: "" },
       segment: { segment: "", member: true },
-      order: { order: "completed", did: true, field: "", op: "=", value: "", within: "" },
-      message: { message: "received", did: true, campaign: "", within: "" } }[kind];
+      order: { order: "completed", did: true, field: "", op: "=", value: "", within: "",
+        times: "" },
+      message: { message: "received", did: true, campaign: "", channel: "", within: "" } }[kind];
     return Object.assign({ id: nextId++, kind: kind, negate: false, extra: {} }, base, props || {});
   }
 
@@ -81,11 +82,24 @@
   function happened(kind, on, rule) {
     const where = rule.where || [];
     const one = where.length === 1 ? where[0] : null;
-    const keep = [kind, "did", "within_days"].concat(one ? ["where"] : []);
+    // "At least N times" is a count compared with >=; other aggregates are kept.
+    const agg = rule.aggregate;
+    const times = agg && (agg.fn || "count") === "count" && (agg.op || ">=") === ">=" &&
+      Number.isInteger(agg.value === undefined ? 1 : agg.value) ? agg : null;
+    const keep = [kind, "did", "within_days"].concat(one ? ["where"] : [])
+      .concat(times ? ["aggregate"] : []);
     return condition(kind, { [kind]: rule[kind], did: rule.did !== false,
       within: text(rule.within_days), [on]: one ? one[on] : "",
       op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
+      times: times ? text(times.value === undefined ? 1 : times.value) : "",
       extra: without(rule, keep) });
+  }
+
+  /** "At least N times" (N above 1) as the rule's aggregate. */
+  function withTimes(rule, node) {
+    const n = wholeDays(node.times);
+    if (n && n > 1) rule.aggregate = { fn: "count", op: ">=", value: n };
+    return rule;
   }
 
   /** A node of the builder from a rule's JSON; what the builder cannot edit is kept. */
@@ -121,8 +135,8 @@
         extra: without(rule, ["segment", "member"]) });
     }
     return condition("message", { message: rule.message, did: rule.did !== false,
-      campaign: text(rule.campaign), within: text(rule.within_days),
-      extra: without(rule, ["message", "did", "campaign", "within_days"]) });
+      campaign: text(rule.campaign), channel: text(rule.channel), within: text(rule.within_days),
+      extra: without(rule, ["message", "did", "campaign", "channel", "within_days"]) });
   }
 
   function opsFor(field) {
@@ -211,7 +225,7 @@
       }
       rule.where = [filter];
     }
-    return withWindow(rule, node);
+    return withWindow(withTimes(rule, node), node);
   }
 
   const PROPERTY = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -246,7 +260,7 @@
       }
       rule.where = [filter];
     }
-    return withWindow(rule, node);
+    return withWindow(withTimes(rule, node), node);
   }
 
   function conditionRule(node) {
@@ -261,6 +275,7 @@
     }
     const rule = Object.assign({}, node.extra, { message: node.message });
     if (node.campaign.trim()) rule.campaign = node.campaign.trim();
+    if (node.channel) rule.channel = node.channel;
     return withWindow(rule, node);
   }
 
@@ -458,6 +473,12 @@
       node.did ? "true" : "false", (e) => { node.did = e.target.value === "true"; changed(); });
   }
 
+  function timesInput(node) {
+    return input("times", node.times, (e) => { node.times = e.target.value; changed(); },
+      { type: "number", min: "1", step: "1", placeholder: t("builder.times"),
+        "aria-label": t("builder.times") });
+  }
+
   function withinInput(node) {
     return input("within", node.within, (e) => { node.within = e.target.value; changed(); },
       { type: "number", min: "1", step: "1", placeholder: t("builder.within_days"),
@@ -530,10 +551,12 @@
             { "aria-label": t("builder.value") }));
         }
       }
-      parts.push(withinInput(node));
+      parts.push(timesInput(node), withinInput(node));
       return parts;
     }
-    if (node.kind === "order") return [kind, didSelect(node), ...orderParts(node), withinInput(node)];
+    if (node.kind === "order") {
+      return [kind, didSelect(node), ...orderParts(node), timesInput(node), withinInput(node)];
+    }
     if (node.kind === "segment") {
       const options = [["", ""]].concat(setup.segments.map((s) => [s.name, s.title + " (" + s.name + ")"]));
       return [kind,
@@ -546,6 +569,9 @@
         (e) => { node.message = e.target.value; changed(); }),
       input("campaign", node.campaign, (e) => { node.campaign = e.target.value; changed(); },
         { placeholder: t("builder.campaign"), "aria-label": t("builder.campaign") }),
+      select("channel", [["", t("builder.any_channel")]].concat(
+        setup.channels.map((c) => [c, t("channel." + c)])), node.channel,
+      (e) => { node.channel = e.target.value; changed(); }, { "aria-label": t("builder.channel") }),
       withinInput(node)];
   }
 
