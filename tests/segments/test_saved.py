@@ -138,3 +138,20 @@ def test_a_segment_that_cannot_run_does_not_stop_the_others(stores) -> None:
     assert caught.value.failed["loyal-bag-buyers"] == "uses bag-buyers, which could not run"
     assert "Fix or archive them" in str(caught.value)
     assert saved.members(shop.engine, "buyers") == ["p_hoa", "p_lan", "p_tuan"]
+
+
+def test_the_last_runs_keep_their_members_empty_runs_included(stores, monkeypatch) -> None:
+    shop, ops = stores
+    monkeypatch.setattr(saved, "SNAPSHOTS_KEPT", 3)
+    buyers = saved.save(ops, _segment("buyers", {"trait": "orders", "op": ">=", "value": 1}))
+    nobody = saved.save(ops, _segment("nobody", {"trait": "orders", "op": ">", "value": 99}))
+    for _ in range(5):
+        saved.run(shop.engine, buyers, as_of=AS_OF)
+        saved.run(shop.engine, nobody, as_of=AS_OF)
+    kept = saved.snapshots(shop.engine, "buyers")
+    assert [n for _, n in kept] == [3, 3, 3]
+    assert [at for at, _ in kept] == [r.run_at for r in saved.history(shop.engine, "buyers")][:3]
+    stored = shop.cur.execute("SELECT segment, count(DISTINCT run_at), count(*) "
+                              "FROM segment_snapshots GROUP BY 1").fetchall()
+    assert stored == [("buyers", 3, 9)]  # "nobody" has runs but no members to keep
+    assert [n for _, n in saved.snapshots(shop.engine, "nobody")] == [0, 0, 0]

@@ -195,3 +195,31 @@ async def test_titles_cannot_break_out_of_the_embedded_json(shop):
         assert "<script>alert(1)" not in page
         assert setup_of(page)["segments"] == [{"name": "odd", "title": title}]
         assert "&lt;/script&gt;" in (await c.get("/segments")).text
+
+
+async def test_a_past_run_s_members_can_be_downloaded(shop):
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    await _two_segments(shop)
+    async with logged_in(shop, "marketer") as c:
+        await c.post("/segments/buyers/run")  # Lan
+        # Lan's orders are now refunded in the store's eyes: she leaves at the next run.
+        shop.app.state.analytics.execute(
+            "UPDATE profile_traits SET orders = 0 WHERE orders > 0")
+        await c.post("/segments/buyers/run")
+        snaps = (await c.get("/api/segments/buyers/snapshots")).json()
+        assert [s["members"] for s in snaps] == [0, 1]  # newest first
+        page = (await c.get("/segments/buyers")).text
+        links = re.findall(r'<a class="snapshot" href="([^"]+)"', page)
+        assert len(links) == 2  # newest first, the empty run too
+        href = unescape(links[1])
+        assert unquote(href.split("snapshot=")[1].split("&")[0]) == snaps[1]["run_at"]
+        rows = list(csv.reader(io.StringIO((await c.get(href)).text.lstrip("\ufeff"))))
+        assert len(rows) == 2 and rows[1][1] == "Nguyễn Thị Lan"
+        now = (await c.get("/api/traits/export", params={"segment": "buyers"})).text
+        assert len(now.strip().splitlines()) == 1  # nobody now
+        r = await c.get("/api/traits/export", params={"snapshot": snaps[1]["run_at"]})
+        assert r.status_code == 422 and "give segment too" in r.text
+        assert (await c.get("/api/segments/nobody/snapshots")).status_code == 404

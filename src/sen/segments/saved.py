@@ -164,7 +164,6 @@ def run(engine: Any, segment: Segment, *, as_of: datetime | None = None) -> Segm
                     "ORDER BY profile_id", [segment.name])
         cur.execute("INSERT INTO segment_snapshots SELECT ?, ?, profile_id FROM _seg_new",
                     [segment.name, run_at])
-        _keep_recent_snapshots(cur, segment.name)
         members, entered, exited = cur.execute("""
             SELECT (SELECT count(*) FROM _seg_new),
                    count(*) FILTER (WHERE kind = 'entered'), count(*) FILTER (WHERE kind = 'exited')
@@ -173,6 +172,7 @@ def run(engine: Any, segment: Segment, *, as_of: datetime | None = None) -> Segm
         seconds = time.perf_counter() - started
         cur.execute("INSERT INTO segment_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [segment.name, run_at, ctx.as_of, members, entered, exited, seconds])
+        _keep_recent_snapshots(cur, segment.name)
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
@@ -206,9 +206,10 @@ def _log_changes(cur: Any, name: str, run_at: datetime) -> None:
 
 
 def _keep_recent_snapshots(cur: Any, name: str) -> None:
+    """Members are kept for the last :data:`SNAPSHOTS_KEPT` runs (an empty run counts)."""
     cur.execute("""
         DELETE FROM segment_snapshots WHERE segment = $1 AND run_at NOT IN (
-            SELECT DISTINCT run_at FROM segment_snapshots WHERE segment = $1
+            SELECT run_at FROM segment_runs WHERE segment = $1
             ORDER BY run_at DESC LIMIT $2)
     """, [name, SNAPSHOTS_KEPT])
 
@@ -262,6 +263,14 @@ def members(engine: Any, name: str) -> list[str]:
     return [r[0] for r in engine.cursor().execute(
         "SELECT profile_id FROM segment_members WHERE segment = ? ORDER BY 1",
         [name]).fetchall()]
+
+
+def snapshots(engine: Any, name: str) -> list[tuple[datetime, int]]:
+    """The runs whose members are kept (the last :data:`SNAPSHOTS_KEPT`), newest first,
+    with their sizes."""
+    return [(r[0], int(r[1])) for r in engine.cursor().execute(
+        "SELECT run_at, members FROM segment_runs WHERE segment = ? "
+        "ORDER BY run_at DESC LIMIT ?", [name, SNAPSHOTS_KEPT]).fetchall()]
 
 
 def history(engine: Any, name: str, limit: int = 100) -> list[SegmentRun]:

@@ -485,10 +485,10 @@ def export_columns(names: Iterable[str], custom: Mapping[str, CustomTrait]
     return columns
 
 
-def export_sql(columns: list[ExportColumn], segment: str | None = None
-               ) -> tuple[str, list[Any]]:
-    """Every profile (or a saved segment's members) with its contact columns and the
-    asked traits, by profile id.
+def export_sql(columns: list[ExportColumn], segment: str | None = None,
+               snapshot: datetime | None = None) -> tuple[str, list[Any]]:
+    """Every profile (or a saved segment's members, now or at the run ``snapshot``)
+    with its contact columns and the asked traits (as they are now), by profile id.
 
     Columns are named ``c0``, ``c1``... in :func:`export_header`'s order."""
     select = [f"p.{c}" for c in CONTACT_COLUMNS]
@@ -507,7 +507,11 @@ def export_sql(columns: list[ExportColumn], segment: str | None = None
                          f"ON x{i}.profile_id = p.profile_id AND x{i}.trait = ?")
             params.append(col.arg)
     where = ""
-    if segment is not None:
+    if segment is not None and snapshot is not None:
+        where = ("WHERE p.profile_id IN (SELECT profile_id FROM segment_snapshots "
+                 "WHERE segment = ? AND run_at = ?) ")
+        params.extend([segment, snapshot])
+    elif segment is not None:
         where = ("WHERE p.profile_id IN "
                  "(SELECT profile_id FROM segment_members WHERE segment = ?) ")
         params.append(segment)
@@ -530,8 +534,8 @@ def _formula_safe(text: str) -> str:
             f"THEN chr(39) || {text} ELSE {text} END")
 
 
-def csv_sql(columns: list[ExportColumn], segment: str | None = None
-            ) -> tuple[str, list[Any]]:
+def csv_sql(columns: list[ExportColumn], segment: str | None = None,
+            snapshot: datetime | None = None) -> tuple[str, list[Any]]:
     """:func:`export_sql` with each value as a CSV cell shows it: lists joined with
     commas, moments as ``2026-01-05 02:05:00`` (UTC), text safe from spreadsheets."""
     types = ["text"] * len(CONTACT_COLUMNS) + [c.type for c in columns]
@@ -545,7 +549,7 @@ def csv_sql(columns: list[ExportColumn], segment: str | None = None
             cells.append(_formula_safe(f"c{i}"))
         else:
             cells.append(f"c{i}")
-    sql, params = export_sql(columns, segment)
+    sql, params = export_sql(columns, segment, snapshot)
     cells_sql = ", ".join(f"{c} AS c{i}" for i, c in enumerate(cells))
     return f"SELECT {cells_sql} FROM ({sql}) ORDER BY c0", params
 

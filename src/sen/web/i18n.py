@@ -383,6 +383,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "segments.export_fields": ("Các cột thuộc tính (luôn có mã, tên, điện thoại, email)",
                                "Trait columns (id, name, phone and email are always there)"),
     "segments.export_format": ("Định dạng", "Format"),
+    "segments.snapshot": ("Danh sách lúc chạy", "Members then"),
     "segments.export_download": ("Tải xuống", "Download"),
     "segments.rule": ("Điều kiện", "Rule"),
     "segments.count": ("Khách hàng thỏa điều kiện", "Matching customers"),

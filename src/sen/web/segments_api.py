@@ -144,6 +144,20 @@ def run_segment(name: str, request: Request, _: Definer) -> RunOut:
     return RunOut.of(_writer(request).run_exclusive(lambda: saved.run(engine, segment)))
 
 
+class SnapshotOut(BaseModel):
+    run_at: datetime
+    members: int
+
+
+@router.get("/{name}/snapshots", response_model=list[SnapshotOut])
+def list_snapshots(name: str, request: Request, _: Reader) -> list[SnapshotOut]:
+    """The runs whose members are kept, newest first; download one with
+    ``GET /api/traits/export?segment={name}&snapshot={run_at}``."""
+    saved.get(request.app.state.ops, name)
+    return [SnapshotOut(run_at=at, members=n) for at, n in saved.snapshots(_engine(request),
+                                                                          name)]
+
+
 class OverlapIn(BaseModel):
     names: list[str] = Field(min_length=1, max_length=20)
 

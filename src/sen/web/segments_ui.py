@@ -168,6 +168,7 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     return render(request, "segment_builder.html", {
         "segment": segment, "setup": _json(setup), "history": history,
         "audience_links": audience_links,
+        "kept": {at for at, _ in saved.snapshots(engine, segment.name)} if segment else set(),
         "export_fields": [(f["name"], f["label"].get(lang) or f["name"]) for f in field_list
                           if f["name"] != catalogue.SPEND_IN_PERIOD.name],
         "export_default": EXPORT_DEFAULT,

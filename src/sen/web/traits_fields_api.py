@@ -226,25 +226,33 @@ def export(request: Request, _: Annotated[User, Depends(require_role(*EXPORT_TRA
                "period's spend."))] = "",
            format: Annotated[str, Query(max_length=10)] = "csv",
            segment: Annotated[str | None, Query(max_length=100, description=(
-               "Only the members of this saved segment."))] = None) -> Response:
-    """Every profile (or a segment's members) with contact details and chosen traits."""
+               "Only the members of this saved segment."))] = None,
+           snapshot: Annotated[datetime | None, Query(description=(
+               "With segment: its members at this run (run_at from "
+               "GET /api/segments/{name}/snapshots) instead of now."))] = None) -> Response:
+    """Every profile (or a segment's members, now or at a past run) with contact details
+    and chosen traits."""
     engine = _engine(request)
     try:
         if format not in FORMATS:
             raise ValidationError(f"Unknown format {format!r}: use csv or xlsx.",
                                   field="format", rule="one_of")
+        if snapshot is not None and segment is None:
+            raise ValidationError("A snapshot belongs to a segment: give segment too.",
+                                  field="snapshot")
         columns = catalogue.export_columns(fields.split(","),
                                            catalogue.custom_traits(engine.cursor()))
     except ValidationError as exc:
         return unprocessable(exc)
     header = catalogue.export_header(columns)
     safe = re.sub(r"[^a-z0-9_-]", "", segment or "")[:100]  # names only, in a header
-    stamp = (f"{safe}-" if safe else "") + datetime.now().strftime("%Y%m%d-%H%M")
+    moment = snapshot or datetime.now()
+    stamp = (f"{safe}-" if safe else "") + moment.strftime("%Y%m%d-%H%M")
     # Its own connection: the rows are read on whichever threads serve the response.
     con = engine.cursor().cursor()
     if format == "csv":
         try:
-            sql, params = catalogue.csv_sql(columns, segment)
+            sql, params = catalogue.csv_sql(columns, segment, snapshot)
             batches = con.sql(sql, params=params).to_arrow_reader(BATCH)
         except BaseException:
             con.close()
@@ -253,7 +261,8 @@ def export(request: Request, _: Annotated[User, Depends(require_role(*EXPORT_TRA
             csv_chunks(batches, header, con), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="sen-traits-{stamp}.csv"'})
     try:
-        handle = xlsx_file(con.execute(*catalogue.export_sql(columns, segment)), header)
+        handle = xlsx_file(con.execute(*catalogue.export_sql(columns, segment, snapshot)),
+                           header)
     except ValidationError as exc:
         return unprocessable(exc)
     finally:
