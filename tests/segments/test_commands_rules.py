@@ -125,3 +125,26 @@ def test_link_a_segment_to_an_audience_and_sync_it(tmp_path: Path, meta_server, 
     message = str(res.exception)
     res.exception.__traceback__ = None
     assert "audience_id" in message
+
+
+def test_a_rule_is_saved_while_another_process_holds_the_store(tmp_path: Path) -> None:
+    """As when `sen serve` runs: the rule is saved, and checked at its first run."""
+    import subprocess
+    import sys
+
+    folder = str(_shop(tmp_path))
+    rule = tmp_path / "buyers.yaml"
+    rule.write_text(RULE, encoding="utf-8")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; "
+         "con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         str(tmp_path / "sen.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        res = CliRunner().invoke(app, ["segment", "save", "buyers", str(rule), "--data-dir",
+                                       folder])
+        assert res.exit_code == 0, res.output
+        assert "checked at its first run" in res.output and "Saved segment" in res.output
+    finally:
+        holder.kill()
+        holder.wait()

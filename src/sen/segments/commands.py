@@ -115,13 +115,28 @@ def save_command(
     data_dir: DataDir = None,
 ) -> None:
     """Save (or replace) a segment."""
+    from sen.errors import StoreLockedError
     from sen.segments import evaluate, rules, saved
+    from sen.store import operational
 
     parsed = rules.load(rule)
-    with _stores(data_dir) as (_, ops, engine):
-        evaluate.sql(engine, parsed)  # a rule that cannot run is refused before it is saved
+    try:  # a rule that cannot run is refused before it is saved
+        engine = open_data_dir(data_dir)
+    except StoreLockedError:
+        console.print("[yellow]The server holds the store, so the rule is checked at its "
+                      "first run (or save it through the API, which checks it now).[/]")
+    else:
+        try:
+            evaluate.sql(engine, parsed)
+        finally:
+            engine.close()
+    settings = get_settings(**({"data_dir": data_dir} if data_dir else {}))
+    ops = operational.connect(settings.operational_url)
+    try:
         s = saved.save(ops, saved.Segment(name=name, title=title or name, rule=parsed,
                                           refresh_minutes=refresh_minutes), actor="cli")
+    finally:
+        ops.dispose()
     console.print(f"Saved segment [bold]{s.name}[/]; `sen segment run {s.name}` runs it.")
 
 
