@@ -239,3 +239,29 @@ def test_a_link_needs_a_live_segment_and_a_well_formed_audience(stores):
                 "audience_id": "1", **bad}
         with pytest.raises(pydantic.ValidationError):
             links.AudienceLink(**data)
+
+
+def test_destinations_come_from_the_settings(stores, meta_server, google_server):
+    """Sen's own settings build each platform's client (addresses, tokens, accounts)."""
+    from sen.config import Settings
+
+    engine, ops = stores
+    graph, meta_url = meta_server
+    ads, google_url = google_server
+    ads.login_customer_id = "9998887777"
+    settings = Settings(meta_access_token="meta-token", meta_graph_url=meta_url,
+                        google_ads_customer_id="123-456-7890",
+                        google_ads_login_customer_id="999-888-7777",
+                        google_ads_developer_token="dev-token",
+                        google_ads_access_token="google-token", google_ads_url=google_url)
+    saved.run(engine, saved.get(ops, "bought-30d"), as_of=AS_OF)
+    meta = links.save_link(ops, link_for("meta", "6123"))
+    google = links.save_link(ops, links.AudienceLink(
+        name="google-buyers", segment="bought-30d", destination="google", audience_id="555"))
+    runs = {r.link: r for r in links.sync_due(engine, ops, settings)}
+    assert {name: (r.status, r.added, r.error) for name, r in runs.items()} == {
+        meta.name: ("ok", 2, None), google.name: ("ok", 2, None)}
+    assert len(graph.audiences["6123"]) == 2
+    assert {h for _, h in ads.lists["customers/1234567890/userLists/555"]} == {
+        digest("hoa.tran@gmail.com"), digest("+84988123456")}
+    assert {r.headers.get("login-customer-id") for r in ads.received} == {"9998887777"}
