@@ -92,7 +92,20 @@ class Settings(BaseSettings):
     )
     google_ads_developer_token: str = Field(default="", description="Google Ads developer token.")
     google_ads_access_token: str = Field(
-        default="", description="OAuth access token for the Google Ads API.",
+        default="", description="OAuth access token for the Google Ads API, used as given "
+        "(it lasts about an hour); a server sets the refresh token below instead.",
+    )
+    google_ads_client_id: str = Field(
+        default="", description="OAuth client id the refresh token was issued to.",
+    )
+    google_ads_client_secret: str = Field(default="", description="That OAuth client's secret.")
+    google_ads_refresh_token: str = Field(
+        default="", description="OAuth refresh token for the adwords scope: Sen renews access "
+        "tokens with it before they expire.",
+    )
+    google_oauth_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth token endpoint.",
     )
     google_ads_url: str = Field(
         default="https://googleads.googleapis.com", description="Google Ads API address.",

@@ -141,6 +141,7 @@ class GoogleAds:
 
     developer_token: str = "dev-token"
     access_token: str = "google-token"
+    issued_tokens: set[str] = field(default_factory=set)  # by GoogleOAuth, also valid
     expired_tokens: set[str] = field(default_factory=set)
     login_customer_id: str | None = None
     fail_next: list[int] = field(default_factory=list)
@@ -193,7 +194,7 @@ class GoogleAds:
         if token in self.expired_tokens:
             return self.error(401, "UNAUTHENTICATED", "The OAuth token in the request has expired.",
                               [{"authenticationError": "OAUTH_TOKEN_EXPIRED"}])
-        if token != self.access_token:
+        if token != self.access_token and token not in self.issued_tokens:
             return self.error(401, "UNAUTHENTICATED", "Request is missing required authentication "
                               "credential.", [{"authenticationError": "OAUTH_TOKEN_INVALID"}])
         if request.headers.get("developer-token") != self.developer_token:
@@ -273,3 +274,57 @@ class GoogleAds:
                 else:
                     members.discard(item)
         return JSONResponse({"name": f"customers/{job.customer_id}/operations/{name[-4:]}"})
+
+
+@dataclass
+class GoogleOAuth:
+    """Google's OAuth 2.0 token endpoint, for the refresh-token grant (RFC 6749 section 6).
+
+    A form-encoded ``POST /token`` with ``grant_type=refresh_token``, the client's id
+    and secret and a refresh token gets ``{"access_token", "expires_in", "scope",
+    "token_type": "Bearer"}``; a refusal is ``{"error", "error_description"}`` with
+    400 (``invalid_grant``, ``unsupported_grant_type``) or 401 (``invalid_client``).
+    Issued tokens are added to ``ads.issued_tokens`` when an ``ads`` server is given.
+    """
+
+    client_id: str = "sen-client.apps.googleusercontent.com"
+    client_secret: str = "sen-secret"
+    refresh_tokens: set[str] = field(default_factory=lambda: {"1//refresh"})
+    lifetime: int = 3599
+    ads: GoogleAds | None = None
+    fail_next: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/token", self.token, methods=["POST"])])
+
+    @staticmethod
+    def refuse(status: int, error: str, description: str) -> JSONResponse:
+        return JSONResponse({"error": error, "error_description": description},
+                            status_code=status)
+
+    async def token(self, request: Request) -> JSONResponse:
+        raw = await request.body()
+        self.received.append(Received(request.method, request.url.path,
+                                      dict(request.headers), raw))
+        if self.fail_next:
+            return JSONResponse({"error": "internal_failure"}, status_code=self.fail_next.pop(0))
+        if request.headers.get("content-type") != "application/x-www-form-urlencoded":
+            return self.refuse(400, "invalid_request", "Bad Request")
+        form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        if form.get("grant_type") != "refresh_token":
+            return self.refuse(400, "unsupported_grant_type",
+                               f"Invalid grant_type: {form.get('grant_type', '')}")
+        if (form.get("client_id"), form.get("client_secret")) != (self.client_id,
+                                                                   self.client_secret):
+            return self.refuse(401, "invalid_client", "The OAuth client was not found.")
+        if form.get("refresh_token") not in self.refresh_tokens:
+            return self.refuse(400, "invalid_grant", "Token has been expired or revoked.")
+        token = f"ya29.issued-{len(self.issued) + 1}"
+        self.issued.append(token)
+        if self.ads is not None:
+            self.ads.issued_tokens.add(token)
+        return JSONResponse({"access_token": token, "expires_in": self.lifetime,
+                             "scope": "https://www.googleapis.com/auth/adwords",
+                             "token_type": "Bearer"})

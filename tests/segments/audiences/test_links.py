@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pydantic
 import pytest
 
+from sen.config import Settings
 from sen.errors import NotFoundError, ValidationError
 from sen.segments import rules, saved
 from sen.segments.audiences import GoogleCustomerMatch, MetaCustomAudience, links
@@ -124,8 +124,7 @@ def test_a_failed_sync_keeps_the_state_and_is_retried(stores, platform):
 def test_missing_credentials_are_a_failed_run_that_names_the_setting(stores):
     engine, ops = stores
     saved.run(engine, saved.get(ops, "bought-30d"), as_of=AS_OF)
-    none = SimpleNamespace(meta_access_token="", google_ads_customer_id="",
-                           google_ads_developer_token="dev", google_ads_access_token="")
+    none = Settings(google_ads_developer_token="dev")
     meta = links.save_link(ops, link_for("meta", "6123"))
     run = links.sync(engine, meta, settings=none)
     assert (run.status, run.error) == ("failed", "Syncing to Meta needs an access token: set "
@@ -135,7 +134,8 @@ def test_missing_credentials_are_a_failed_run_that_names_the_setting(stores):
         name="g", segment="bought-30d", destination="google", audience_id="555"))
     run = links.sync(engine, google, settings=none)
     assert run.error == ("Syncing to Google Customer Match needs SEN_GOOGLE_ADS_CUSTOMER_ID, "
-                         "SEN_GOOGLE_ADS_ACCESS_TOKEN.")
+                         "SEN_GOOGLE_ADS_REFRESH_TOKEN with SEN_GOOGLE_ADS_CLIENT_ID and "
+                         "SEN_GOOGLE_ADS_CLIENT_SECRET (or SEN_GOOGLE_ADS_ACCESS_TOKEN).")
 
 
 def test_the_segment_run_a_link_synced_is_remembered(stores, meta_server):
@@ -243,8 +243,6 @@ def test_a_link_needs_a_live_segment_and_a_well_formed_audience(stores):
 
 def test_destinations_come_from_the_settings(stores, meta_server, google_server):
     """Sen's own settings build each platform's client (addresses, tokens, accounts)."""
-    from sen.config import Settings
-
     engine, ops = stores
     graph, meta_url = meta_server
     ads, google_url = google_server

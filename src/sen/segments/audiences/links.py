@@ -27,6 +27,7 @@ UI: ``suppress`` (exclude from campaigns: bought recently), ``lookalike_seed``
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from sen.errors import ConfigError, NotFoundError, ValidationError
 from sen.segments.audiences.errors import AudienceUploadError
 from sen.segments.audiences.google import GoogleCustomerMatch
 from sen.segments.audiences.meta import MetaCustomAudience
+from sen.segments.audiences.oauth import RefreshingAccessToken
 from sen.segments.audiences.sync import AudienceDestination, AudienceSync, Contact, Member
 from sen.store.operational import audience_links as links_table
 
@@ -148,16 +150,39 @@ def destination_for(link: AudienceLink, settings: Any) -> AudienceDestination:
                                   api_version=settings.meta_api_version)
     missing = [name for name, value in (
         ("SEN_GOOGLE_ADS_CUSTOMER_ID", settings.google_ads_customer_id),
-        ("SEN_GOOGLE_ADS_DEVELOPER_TOKEN", settings.google_ads_developer_token),
-        ("SEN_GOOGLE_ADS_ACCESS_TOKEN", settings.google_ads_access_token)) if not value]
+        ("SEN_GOOGLE_ADS_DEVELOPER_TOKEN", settings.google_ads_developer_token)) if not value]
+    token = _google_token(settings)
+    if token is None:
+        missing.append("SEN_GOOGLE_ADS_REFRESH_TOKEN with SEN_GOOGLE_ADS_CLIENT_ID and "
+                       "SEN_GOOGLE_ADS_CLIENT_SECRET (or SEN_GOOGLE_ADS_ACCESS_TOKEN)")
     if missing:
         raise ConfigError(f"Syncing to Google Customer Match needs {', '.join(missing)}.")
     return GoogleCustomerMatch(settings.google_ads_customer_id, link.audience_id,
                                developer_token=settings.google_ads_developer_token,
-                               access_token=settings.google_ads_access_token,
+                               access_token=token,
                                login_customer_id=settings.google_ads_login_customer_id or None,
                                base_url=settings.google_ads_url,
                                api_version=settings.google_ads_api_version)
+
+
+# One renewing token per OAuth client and refresh token, kept across syncs so that an
+# access token is fetched about once an hour, not once per sync.
+_TOKENS: dict[tuple[str, str, str], RefreshingAccessToken] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+def _google_token(settings: Any) -> str | RefreshingAccessToken | None:
+    """The refresh-token flow when it is configured, else the access token as given."""
+    oauth = (settings.google_ads_client_id, settings.google_ads_client_secret,
+             settings.google_ads_refresh_token)
+    if all(oauth):
+        key = (settings.google_oauth_token_url, oauth[0], oauth[2])
+        with _TOKENS_LOCK:
+            if key not in _TOKENS:
+                _TOKENS[key] = RefreshingAccessToken(*oauth,
+                                                     token_url=settings.google_oauth_token_url)
+            return _TOKENS[key]
+    return settings.google_ads_access_token or None
 
 
 # -- syncing ------------------------------------------------------------------------------
