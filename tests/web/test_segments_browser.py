@@ -210,7 +210,8 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
         {"trait": "channels", "op": "in", "value": ["store", "web"]},
         {"order": "completed", "within_days": 90,
          "where": [{"field": "brand", "op": "=", "value": "Vela"},
-                   {"field": "total", "op": ">=", "value": 500000}]},
+                   {"field": "total", "op": ">=", "value": 500000}],
+         "aggregate": {"fn": "sum", "field": "total", "op": ">=", "value": 2000000}},
     ]}
     assert call_api(browser, "PUT", "/api/segments/buyers",
                     {"title": "Khách đã mua", "rule": {"trait": "orders", "op": ">=",
@@ -237,6 +238,11 @@ def test_a_saved_rule_of_every_kind_loads_and_saves_back_unchanged(server, brows
     channel = browser.find_element(By.CSS_SELECTOR, '[data-path="all[1].not.any[1]"] > '
                                    '.node-head > select.channel')
     assert Select(channel).first_selected_option.get_attribute("value") == "zalo"
+    order = '[data-path="all[4]"] > .node-head'
+    assert Select(browser.find_element(By.CSS_SELECTOR, f"{order} > select.measure")
+                  ).first_selected_option.get_attribute("value") == "spent"
+    assert browser.find_element(By.CSS_SELECTOR, f"{order} > input.times").get_attribute(
+        "value") == "2000000"
     branches = {b["path"]: b["count"] for b in expected["branches"]}
     badge = browser.find_element(By.CSS_SELECTOR,
                                  '[data-path="all[1].not.any[1]"] > .node-head > .branch-count')
@@ -270,6 +276,15 @@ def test_an_order_condition_built_in_the_page_counts_like_the_api(server, browse
     find(f"{FIRST} input.value").send_keys("store")
     in_store = {"all": [{"order": "completed",
                          "where": [{"field": "channel", "op": "=", "value": "store"}]}]}
+    assert settled() == api_count(in_store) == 1
+    # Spent at least 1M in the store: Lan's one order is 990,000.
+    Select(find(f"{FIRST} select.measure")).select_by_value("spent")
+    find(f"{FIRST} input.times").send_keys("1000000")
+    in_store["all"][0]["aggregate"] = {"fn": "sum", "field": "total", "op": ">=",
+                                       "value": 1_000_000}
+    assert settled() == api_count(in_store) == 0
+    Select(find(f"{FIRST} select.measure")).select_by_value("times")  # clears the amount
+    del in_store["all"][0]["aggregate"]
     assert settled() == api_count(in_store) == 1
     Select(find(f"{FIRST} > .node-head > select.did")).select_by_value("false")
     in_store["all"][0]["did"] = False

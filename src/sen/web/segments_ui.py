@@ -60,6 +60,7 @@ BUILDER_WORDS = (
     "builder.incomplete", "builder.members", "builder.yes", "builder.no",
     "builder.saving", "builder.name_needed", "op.between",
     "builder.event_property", "builder.value", "builder.times", "builder.channel",
+    "builder.spent", "builder.measure", "builder.measure.times", "builder.measure.spent",
     "builder.any_channel", *(f"channel.{c}" for c in rules.MESSAGE_CHANNELS),
     "builder.kind.order", "builder.order.status", "builder.order.field",
     "builder.order.any_item",

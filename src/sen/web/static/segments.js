@@ -62,7 +62,7 @@
       event: { event: "", did: true, within: "", property: "", op: "=", value: "", times: "" },
       segment: { segment: "", member: true },
       order: { order: "completed", did: true, field: "", op: "=", value: "", within: "",
-        times: "" },
+        measure: "times", times: "" },
       message: { message: "received", did: true, campaign: "", channel: "", within: "" } }[kind];
     return Object.assign({ id: nextId++, kind: kind, negate: false, extra: {} }, base, props || {});
   }
@@ -82,21 +82,32 @@
   function happened(kind, on, rule) {
     const where = rule.where || [];
     const one = where.length === 1 ? where[0] : null;
-    // "At least N times" is a count compared with >=; other aggregates are kept.
+    // "At least N times" is a count compared with >=, and for orders "spent at least X"
+    // a sum of the total compared with >=; other aggregates are kept as they are.
     const agg = rule.aggregate;
-    const times = agg && (agg.fn || "count") === "count" && (agg.op || ">=") === ">=" &&
-      Number.isInteger(agg.value === undefined ? 1 : agg.value) ? agg : null;
+    const atLeast = agg && (agg.op || ">=") === ">=";
+    const value = agg && agg.value === undefined ? 1 : agg && agg.value;
+    const times = atLeast && (agg.fn || "count") === "count" && Number.isInteger(value);
+    const spent = kind === "order" && atLeast && agg.fn === "sum" && agg.field === "total" &&
+      typeof value === "number";
     const keep = [kind, "did", "within_days"].concat(one ? ["where"] : [])
-      .concat(times ? ["aggregate"] : []);
+      .concat(times || spent ? ["aggregate"] : []);
     return condition(kind, { [kind]: rule[kind], did: rule.did !== false,
       within: text(rule.within_days), [on]: one ? one[on] : "",
       op: one ? (one.op || "=") : "=", value: one ? text(one.value) : "",
-      times: times ? text(times.value === undefined ? 1 : times.value) : "",
+      measure: spent ? "spent" : "times", times: times || spent ? text(value) : "",
       extra: without(rule, keep) });
   }
 
-  /** "At least N times" (N above 1) as the rule's aggregate. */
+  /** "At least N times" (N above 1), or "spent at least X" on orders, as the aggregate. */
   function withTimes(rule, node) {
+    if (node.measure === "spent") {
+      const amount = Number(text(node.times).trim().replace(",", "."));
+      if (text(node.times).trim() !== "" && Number.isFinite(amount) && amount > 0) {
+        rule.aggregate = { fn: "sum", field: "total", op: ">=", value: amount };
+      }
+      return rule;
+    }
     const n = wholeDays(node.times);
     if (n && n > 1) rule.aggregate = { fn: "count", op: ">=", value: n };
     return rule;
@@ -474,9 +485,21 @@
   }
 
   function timesInput(node) {
+    const spent = node.measure === "spent";
+    const label = spent ? t("builder.spent") : t("builder.times");
     return input("times", node.times, (e) => { node.times = e.target.value; changed(); },
-      { type: "number", min: "1", step: "1", placeholder: t("builder.times"),
-        "aria-label": t("builder.times") });
+      { type: "number", min: spent ? "0" : "1", step: spent ? "any" : "1", placeholder: label,
+        "aria-label": label });
+  }
+
+  /** For orders: count them ("at least N orders") or add up their totals ("spent at least"). */
+  function measureSelect(node) {
+    return select("measure", [["times", t("builder.measure.times")],
+      ["spent", t("builder.measure.spent")]], node.measure || "times", (e) => {
+      node.measure = e.target.value;
+      node.times = "";
+      redraw(node);
+    }, { "aria-label": t("builder.measure") });
   }
 
   function withinInput(node) {
@@ -555,7 +578,8 @@
       return parts;
     }
     if (node.kind === "order") {
-      return [kind, didSelect(node), ...orderParts(node), timesInput(node), withinInput(node)];
+      return [kind, didSelect(node), ...orderParts(node), measureSelect(node), timesInput(node),
+        withinInput(node)];
     }
     if (node.kind === "segment") {
       const options = [["", ""]].concat(setup.segments.map((s) => [s.name, s.title + " (" + s.name + ")"]));
