@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -123,7 +124,6 @@ async def test_the_server_syncs_a_link_after_its_segment_runs(tmp_path: Path,
 
 
 def _text(html: str) -> str:
-    import re
     from html import unescape
 
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
@@ -135,6 +135,9 @@ async def test_the_segment_page_links_syncs_and_reports(shop, meta_server) -> No
         await c.put("/api/segments/buyers", json={"title": "Buyers", "rule": BUYERS})
         page = (await c.get("/segments/buyers")).text
         assert 'id="no-audiences"' in page and 'id="add-audience"' in page
+        listing = (await c.get("/segments")).text
+        assert _text(re.search(r'<td class="audiences">(.*?)</td>', listing, re.S).group(1)) \
+            == "–"
         r = await c.post("/segments/buyers/audiences", data={
             "name": "buyers-meta", "destination": "meta", "audience_id": " 6123 ",
             "purpose": "suppress"})
@@ -150,6 +153,9 @@ async def test_the_segment_page_links_syncs_and_reports(shop, meta_server) -> No
         assert '<div class="alert success" role="status" id="flash">' in page
         assert "Đã đồng bộ buyers-meta: thêm 1, xóa 0." in _text(page)
         assert "Thành công" in _text(page) and len(graph.audiences["6123"]) == 1
+        listing = (await c.get("/segments")).text
+        assert _text(re.search(r'<td class="audiences">(.*?)</td>', listing, re.S).group(1)) \
+            == "1"  # one link, syncing
         # Pointed at another audience, with a token that is no longer valid.
         await c.post("/segments/buyers/audiences", data={
             "name": "buyers-meta", "destination": "meta", "audience_id": "7000",
@@ -158,6 +164,9 @@ async def test_the_segment_page_links_syncs_and_reports(shop, meta_server) -> No
         await c.post("/segments/buyers/audiences/buyers-meta/sync")
         page = (await c.get("/segments/buyers")).text
         assert '<div class="alert error" role="alert" id="flash">' in page
+        listing = (await c.get("/segments")).text
+        cell = re.search(r'<td class="audiences">(.*?)</td>', listing, re.S).group(1)
+        assert _text(cell) == "1 1 lỗi đồng bộ"
         assert "Đồng bộ buyers-meta không thành công" in _text(page)
         assert "access token" in _text(page).lower()
         r = await c.post("/segments/buyers/audiences", data={

@@ -437,6 +437,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audiences.counts": ("+{added} / −{removed} ({skipped} thiếu email và số điện thoại)",
                          "+{added} / −{removed} ({skipped} without email or phone)"),
     "audiences.sync_now": ("Đồng bộ ngay", "Sync now"),
+    "audiences.failing": ("{n} lỗi đồng bộ", "{n} failing"),
     "audiences.add": ("Thêm liên kết", "Add a link"),
     "audiences.synced": ("Đã đồng bộ {link}: thêm {added}, xóa {removed}.",
                          "Synced {link}: {added} added, {removed} removed."),

@@ -134,14 +134,22 @@ def _order_fields(engine: Any) -> dict[str, Any]:
 @router.get("/segments")
 def segments_page(request: Request, user: Reader) -> Response:
     """Every saved segment: its size at the last run, when that was, and the trend."""
-    engine = request.app.state.analytics
+    engine, ops = request.app.state.analytics, request.app.state.ops
+    last_syncs = links.last_runs(engine)
+    by_segment: dict[str, list[links.AudienceLink]] = {}
+    for link in links.all_links(ops):
+        by_segment.setdefault(link.segment, []).append(link)
     rows = []
-    for s in saved.all_segments(request.app.state.ops):
+    for s in saved.all_segments(ops):
         runs = saved.history(engine, s.name, TREND_RUNS)
         sizes = [r.members for r in reversed(runs)]
+        linked = by_segment.get(s.name, [])
         rows.append({"segment": s, "last": runs[0] if runs else None,
                      "previous": runs[1] if len(runs) > 1 else None,
-                     "trend": sparkline(sizes)})
+                     "trend": sparkline(sizes), "audiences": len(linked),
+                     "audiences_failing": sum(
+                         1 for link in linked
+                         if getattr(last_syncs.get(link.name), "status", None) == "failed")})
     return render(request, "segments.html", {
         "rows": rows, "can_define": user.role in DEFINE_SEGMENTS,
         "flash": request.session.pop(FLASH, None)}, user=user)

@@ -389,6 +389,17 @@ def due(engine: Any, links: list[AudienceLink]) -> list[AudienceLink]:
     return out
 
 
+def last_runs(engine: Any) -> dict[str, LinkRun]:
+    """Every link's latest attempt, by link name (one query, for lists)."""
+    rows = engine.cursor().execute("""
+        SELECT link, run_at, segment_run_at, status, added, removed, unchanged, skipped,
+               seconds, error
+        FROM audience_sync_runs QUALIFY row_number() OVER (PARTITION BY link
+                                                           ORDER BY run_at DESC) = 1
+    """).fetchall()
+    return {r[0]: LinkRun(*r) for r in rows}
+
+
 def history(engine: Any, name: str, limit: int = 50) -> list[LinkRun]:
     rows = engine.cursor().execute("""
         SELECT link, run_at, segment_run_at, status, added, removed, unchanged, skipped,
