@@ -42,13 +42,12 @@ EVENT_NAMES = 100
 OVERLAP_MAX = 20
 MESSAGE_KINDS = ("received", "delivered", "opened", "clicked", "converted")
 ORDER_STATUSES = ("completed", "refunded", "cancelled", "any")
-ORDER_TOP = 30
 # The traits a members' export ticks by default.
 EXPORT_DEFAULT = ("lifecycle_stage", "rfm_group", "orders", "spend", "clv_12m")
-# Order fields whose commonest values the builder suggests, and the table they are in.
-ORDER_SUGGESTED = {"brand": "profile_order_lines", "category": "profile_order_lines",
-                   "size": "profile_order_lines", "channel": "profile_orders",
-                   "store": "profile_orders"}
+# Order fields the builder suggests values for, and the trait in the field list whose
+# commonest values (already counted for the page) serve as the suggestions.
+ORDER_SUGGESTED = {"brand": "favourite_brand", "category": "favourite_category",
+                   "size": "favourite_size", "channel": "channels", "store": "favourite_store"}
 # Words the builder's script shows; sent with the page in its language.
 BUILDER_WORDS = (
     "builder.all", "builder.any", "builder.add_condition", "builder.add_group",
@@ -113,20 +112,18 @@ def _event_names(engine: Any) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def _order_fields(engine: Any) -> dict[str, Any]:
-    """The order condition's statuses and fields, with the commonest values of the
-    ones a marketer types (brand, category, size, channel, store) as suggestions."""
-    cur = engine.cursor()
+def _order_fields(field_list: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order condition's statuses and fields. The ones a marketer types (brand,
+    category, size, channel, store) get the commonest values of the matching trait
+    (favourite brand…) from the page's field list as suggestions: no extra query."""
+    traits = {f["name"]: f for f in field_list}
     out = []
     for name in rules.ORDER_FIELDS + rules.LINE_FIELDS:
         field: dict[str, Any] = {
             "name": name, "type": "number" if name in rules.NUMERIC_ORDER_FIELDS else "text"}
-        table = ORDER_SUGGESTED.get(name)
-        if table is not None:
-            rows = cur.execute(f"SELECT {name} FROM {table} WHERE {name} IS NOT NULL "
-                               f"GROUP BY {name} ORDER BY count(*) DESC, {name} LIMIT ?",
-                               [ORDER_TOP]).fetchall()
-            field["top"] = [r[0] for r in rows]
+        trait = traits.get(ORDER_SUGGESTED.get(name, ""))
+        if trait is not None:
+            field["top"] = [t["value"] for t in trait.get("top") or []]
         out.append(field)
     return {"statuses": list(ORDER_STATUSES), "fields": out}
 
@@ -165,7 +162,7 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
     setup = {
         "lang": lang, "fields": field_list, "segments": others,
         "events": _event_names(engine), "messages": list(MESSAGE_KINDS),
-        "orders": _order_fields(engine), "channels": list(rules.MESSAGE_CHANNELS),
+        "orders": _order_fields(field_list), "channels": list(rules.MESSAGE_CHANNELS),
         "rule": rules.dump(segment.rule) if segment else None,
         "name": segment.name if segment else None,
         "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},
