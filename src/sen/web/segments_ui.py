@@ -168,8 +168,8 @@ def _builder(request: Request, user: User, segment: saved.Segment | None) -> Res
         "words": {k: i18n.translate(lang, k) for k in BUILDER_WORDS},
         "can_define": user.role in DEFINE_SEGMENTS,
     }
-    audience_links = [{"link": link, "last": next(iter(links.history(engine, link.name, 1)),
-                                                   None)}
+    last_syncs = links.last_runs(engine) if segment else {}
+    audience_links = [{"link": link, "last": last_syncs.get(link.name)}
                       for link in links.all_links(ops, segment=segment.name)] if segment else []
     return render(request, "segment_builder.html", {
         "segment": segment, "setup": _json(setup), "history": history,
