@@ -223,13 +223,22 @@ class Prepared:
     touched: frozenset[str] = frozenset()  # state rows a good sync replaces
 
 
-_STATE = """
-    SELECT profile_id, raw_email, raw_phone, email, phone FROM audience_sync_state
-    WHERE link = $link AND audience = $audience
-"""
-_MEMBERS = """
-    SELECT m.profile_id, p.email AS raw_email, p.phone AS raw_phone
-    FROM segment_members m JOIN profiles p USING (profile_id) WHERE m.segment = $segment
+# Each member (``c``) beside what was last sent for her (``s``), joined once.
+_PAIRED = """
+    WITH s AS (
+        SELECT profile_id, raw_email, raw_phone, email, phone FROM audience_sync_state
+        WHERE link = $link AND audience = $audience
+    ), c AS (
+        SELECT m.profile_id, p.email AS raw_email, p.phone AS raw_phone
+        FROM segment_members m JOIN profiles p USING (profile_id) WHERE m.segment = $segment
+    )
+    SELECT coalesce(c.profile_id, s.profile_id) AS profile_id,
+           c.profile_id IS NOT NULL AS member, c.raw_email, c.raw_phone,
+           s.email, s.phone,
+           c.profile_id IS NOT NULL AND s.profile_id IS NOT NULL
+               AND c.raw_email IS NOT DISTINCT FROM s.raw_email
+               AND c.raw_phone IS NOT DISTINCT FROM s.raw_phone AS same
+    FROM c FULL JOIN s USING (profile_id)
 """
 
 
@@ -241,31 +250,22 @@ def prepare(engine: Any, link: AudienceLink) -> Prepared:
     try:
         last_run = cur.execute("SELECT max(run_at) FROM segment_runs WHERE segment = ?",
                                [link.segment]).fetchall()[0][0]
-        same = f"""
-            SELECT s.* FROM ({_STATE}) s JOIN ({_MEMBERS}) c USING (profile_id)
-            WHERE c.raw_email IS NOT DISTINCT FROM s.raw_email
-              AND c.raw_phone IS NOT DISTINCT FROM s.raw_phone
-        """
         unchanged, unchanged_skipped = cur.execute(f"""
-            SELECT count(*), count(*) FILTER (WHERE email IS NULL AND phone IS NULL)
-            FROM ({same})
+            SELECT count(*) FILTER (WHERE same),
+                   count(*) FILTER (WHERE same AND email IS NULL AND phone IS NULL)
+            FROM ({_PAIRED})
         """, params).fetchall()[0]
-        current = {pid: (email, phone) for pid, email, phone in cur.execute(f"""
-            SELECT c.* FROM ({_MEMBERS}) c ANTI JOIN ({same}) s USING (profile_id)
-        """, params).fetchall()}
-        # What was sent for the rest; a member sent nothing (no usable contact) is not in it.
-        previous = {pid: Member(pid, email, phone) for pid, email, phone in cur.execute(f"""
-            SELECT s.profile_id, s.email, s.phone FROM ({_STATE}) s
-            ANTI JOIN ({same}) u USING (profile_id)
-            WHERE s.email IS NOT NULL OR s.phone IS NOT NULL
-        """, params).fetchall()}
-        touched = frozenset(r[0] for r in cur.execute(f"""
-            SELECT profile_id FROM ({_STATE}) s ANTI JOIN ({same}) u USING (profile_id)
-        """, params).fetchall()) | frozenset(current)
+        rest = cur.execute(f"SELECT * EXCLUDE (same) FROM ({_PAIRED}) WHERE NOT same",
+                           params).fetchall()
     finally:
         cur.execute("ROLLBACK")
-    return Prepared(link, last_run, previous, current, int(unchanged),
-                    int(unchanged_skipped), touched)
+    current = {pid: (raw_email, raw_phone)
+               for pid, member, raw_email, raw_phone, _, _ in rest if member}
+    # What was sent for the rest; a member sent nothing (no usable contact) is not in it.
+    previous = {pid: Member(pid, email, phone) for pid, _, _, _, email, phone in rest
+                if email is not None or phone is not None}
+    return Prepared(link, last_run, previous, current, int(unchanged or 0),
+                    int(unchanged_skipped or 0), frozenset(r[0] for r in rest))
 
 
 # A state row: profile id, email and phone as stored, then as sent (normalised; both
