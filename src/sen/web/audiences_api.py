@@ -34,6 +34,9 @@ class LinkIn(BaseModel):
 
 
 class LinkRunOut(BaseModel):
+    """A :class:`sen.segments.audiences.links.LinkRun`, read from its attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
     run_at: datetime
     segment_run_at: datetime | None
     status: str
@@ -43,12 +46,6 @@ class LinkRunOut(BaseModel):
     skipped: int
     seconds: float
     error: str | None
-
-    @classmethod
-    def of(cls, r: links.LinkRun) -> LinkRunOut:
-        return cls(run_at=r.run_at, segment_run_at=r.segment_run_at, status=r.status,
-                   added=r.added, removed=r.removed, unchanged=r.unchanged,
-                   skipped=r.skipped, seconds=r.seconds, error=r.error)
 
 
 class LinkOut(BaseModel):
@@ -64,7 +61,7 @@ class LinkOut(BaseModel):
     def of(cls, link: links.AudienceLink, runs: list[links.LinkRun] = ()) -> LinkOut:
         return cls(name=link.name, segment=link.segment, destination=link.destination,
                    audience_id=link.audience_id, purpose=link.purpose, enabled=link.enabled,
-                   runs=[LinkRunOut.of(r) for r in runs])
+                   runs=[LinkRunOut.model_validate(r) for r in runs])
 
 
 @router.get("", response_model=list[LinkOut])
@@ -104,5 +101,5 @@ def sync_link(name: str, request: Request, _: Definer) -> LinkRunOut:
     next sync sends it again."""
     state = request.app.state
     link = links.get_link(state.ops, name)
-    return LinkRunOut.of(links.sync(state.analytics, link, settings=state.settings,
+    return LinkRunOut.model_validate(links.sync(state.analytics, link, settings=state.settings,
                                     write=state.writer.run_exclusive))

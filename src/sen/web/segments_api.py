@@ -52,17 +52,15 @@ class SegmentIn(BaseModel):
 
 
 class RunOut(BaseModel):
+    """A :class:`sen.segments.saved.SegmentRun`, read from its attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
     segment: str
     run_at: datetime
     members: int
     entered: int
     exited: int
     seconds: float
-
-    @classmethod
-    def of(cls, r: saved.SegmentRun) -> RunOut:
-        return cls(segment=r.segment, run_at=r.run_at, members=r.members, entered=r.entered,
-                   exited=r.exited, seconds=r.seconds)
 
 
 class SegmentOut(BaseModel):
@@ -78,7 +76,7 @@ class SegmentOut(BaseModel):
     def of(cls, s: saved.Segment, history: list[saved.SegmentRun] = ()) -> SegmentOut:
         return cls(name=s.name, title=s.title, description=s.description,
                    rule=rules.dump(s.rule), refresh_minutes=s.refresh_minutes,
-                   uses=sorted(s.uses), history=[RunOut.of(r) for r in history])
+                   uses=sorted(s.uses), history=[RunOut.model_validate(r) for r in history])
 
 
 def _engine(request: Request) -> Any:
@@ -141,7 +139,7 @@ def run_segment(name: str, request: Request, _: Definer) -> RunOut:
     """Recompute the members now: snapshot, entered/exited events, size history."""
     segment = saved.get(request.app.state.ops, name)
     engine = _engine(request)
-    return RunOut.of(_writer(request).run_exclusive(lambda: saved.run(engine, segment)))
+    return RunOut.model_validate(_writer(request).run_exclusive(lambda: saved.run(engine, segment)))
 
 
 class SnapshotOut(BaseModel):
