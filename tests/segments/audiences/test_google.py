@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import httpx
 import pytest
 
 from sen.segments.audiences import AudienceUploadError, GoogleCustomerMatch, Member
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-MEMBERS = [
-    Member("p1", "lan.nguyen@gmail.com", "+84912345678"),
-    Member("p2", "tran.van.b@yahoo.com.vn", None),
-    Member("p3", None, "+84384116370"),
-]
+from tests.segments.audiences.support import MEMBERS, digest
 
 
 def client(url: str, **kwargs: object) -> GoogleCustomerMatch:

@@ -9,7 +9,6 @@ one comes in, and the audience follows.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,15 +21,12 @@ from sen.segments import rules, saved
 from sen.segments.audiences import GoogleCustomerMatch, MetaCustomAudience, links
 from sen.store import operational
 from sen.traits import runner
+from tests.segments.audiences.support import digest
 from tests.segments.test_compiler import PROFILE_EVENTS
 from tests.traits.test_runner import AS_OF, build_shop
 
 LATER = AS_OF + timedelta(days=15)
 BOUGHT_30D = {"order": "completed", "within_days": 30}
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @pytest.fixture

@@ -15,11 +15,7 @@ import pytest
 
 from sen.segments.audiences import google_email, google_phone, meta_email, meta_phone, sha256_hex
 from sen.segments.audiences.normalise import is_sha256_hex
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
+from tests.segments.audiences.support import digest
 
 # raw phone, Meta string, Google string (None: refused, with the reason)
 PHONES = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
 from sen.segments.audiences import (
@@ -15,11 +13,7 @@ from sen.segments.audiences import (
     Skipped,
     plan_sync,
 )
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
+from tests.segments.audiences.support import digest
 
 LAN = Member("lan", "lan@gmail.com", "+84912345678")
 BINH = Member("binh", None, "+84384116370")
