@@ -111,6 +111,30 @@ class Settings(BaseSettings):
         default="https://googleads.googleapis.com", description="Google Ads API address.",
     )
     google_ads_api_version: str = Field(default="v26", description="Google Ads API version.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address customers and shops reach Sen at: tracked links, unsubscribe "
+        "links, provider webhooks and the web snippet are built on it.",
+    )
+    link_base_url: str = Field(
+        default="", description="A shorter address for tracked links in SMS (e.g. "
+        "https://s.shop.vn) that forwards /l/ and /u/ to Sen; empty means public_url.",
+    )
+    encryption_key: str = Field(
+        default="", description="Key that seals provider secrets in the operational store "
+        "(Fernet). Empty means a key file written once into data_dir; set it when several "
+        "processes or machines share the operational store.",
+    )
+    dispatch_interval_s: float = Field(
+        default=0.5, ge=0.0,
+        description="Seconds the dispatcher waits when the outbox has nothing due (0 turns "
+        "dispatch off in `sen serve`; `sen messaging dispatch` runs it on its own).",
+    )
+    relay_interval_s: float = Field(
+        default=0.5, ge=0.0,
+        description="Seconds between moves of messaging, consent and coupon events from the "
+        "operational store into the event log (0 turns the relay off).",
+    )
     traits_refresh_interval_s: float = Field(
         default=86_400.0, gt=0.0,
         description="Seconds between full trait refreshes (everyone moves one day on, the "

@@ -16,7 +16,9 @@ that retry look only at :attr:`SenError.transient`.
     ├── AuthError              unknown write key, bad password or token
     │   └── PermissionDeniedError
     ├── ImportError_           a file could not be imported at all
-    └── NotFoundError
+    ├── NotFoundError
+    ├── ConflictError          the action clashes with the state (a coupon already redeemed)
+    └── ProviderError          a messaging provider refused or failed (transient or not)
 """
 
 from __future__ import annotations
@@ -78,3 +80,38 @@ class ImportError_(SenError):  # noqa: N801 - the builtin name is taken
 
 class NotFoundError(SenError):
     """The thing asked for does not exist."""
+
+
+class ConflictError(SenError):
+    """The action clashes with what is already there (a coupon already redeemed, a
+    campaign already launched). ``details`` says what is there, for the caller."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 details: dict | None = None) -> None:
+        self.details = details or {}
+        super().__init__(message, hint=hint)
+
+
+class ProviderError(SenError):
+    """A messaging provider refused a message or could not be reached.
+
+    ``provider`` names it (``esms``, ``zalo``, ``smtp``…), ``code`` is the
+    provider's own code (eSMS ``CodeResult``, Zalo ``error``, an SMTP reply
+    code, an HTTP status). ``transient`` errors (timeouts, 429, 5xx, an expired
+    token that was renewed) are retried by the dispatcher with backoff, after
+    ``retry_after`` seconds when the provider said. ``recipient`` errors are
+    about this one address (an invalid number, no Zalo account, a blocked
+    user): the address is marked unreachable and the campaign's fallback
+    channel is tried; other terminal errors (a wrong API key, an unregistered
+    brandname) fail the message and say which setting to fix.
+    """
+
+    def __init__(self, message: str, *, provider: str, code: str | None = None,
+                 transient: bool = False, recipient: bool = False,
+                 retry_after: float | None = None, hint: str | None = None) -> None:
+        self.provider = provider
+        self.code = code
+        self.transient = transient
+        self.recipient = recipient
+        self.retry_after = retry_after
+        super().__init__(message, hint=hint)

@@ -141,6 +141,7 @@ class EventWriter:
         self._thread: threading.Thread | None = None
         self.commits = 0
         self._dirty = False
+        self._subscribers: list[Callable[[pa.Table], None]] = []
 
     # -- life cycle ---------------------------------------------------------------
     def start(self) -> EventWriter:
@@ -164,6 +165,17 @@ class EventWriter:
         self._queue.put(_STOP)
         self._thread.join()
         self._thread = None
+
+    def subscribe(self, callback: Callable[[pa.Table], None]) -> None:
+        """Call ``callback`` with each commit's new events (an Arrow table in
+        ``EVENT_COLUMNS`` order), on the writer thread, after the commit.
+
+        The hook real-time consumers use (journeys' triggers, coupon redemption)
+        instead of polling the log. It must be quick and must not raise; a
+        consumer that needs every event after a crash keeps its own watermark
+        over the log and treats these calls as a wake-up.
+        """
+        self._subscribers.append(callback)
 
     # -- submitting ---------------------------------------------------------------
     def submit(self, rows: Sequence[tuple], rejects: Sequence[QuarantineRow] = ()) -> Future:
@@ -354,4 +366,13 @@ class EventWriter:
         self._dirty = True
         if self.on_commit is not None:
             self.on_commit(_per_source(batch, results))
+        if new is not None and new.num_rows:
+            self._publish(new)
         return results
+
+    def _publish(self, new: pa.Table) -> None:
+        for callback in self._subscribers:
+            try:
+                callback(new)
+            except Exception:  # noqa: BLE001 - one consumer never stops the writer
+                log.exception("an event subscriber failed; it will catch up from the log")

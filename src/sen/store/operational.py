@@ -111,7 +111,291 @@ audience_links = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# -- Messaging (sen.messaging) ------------------------------------------------------
+# Settings people change in the app (the messaging policy…), as JSON per key.
+app_settings = sa.Table(
+    "app_settings",
+    metadata,
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(120)),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Current consent per contact point: a channel's address (a phone in E.164, an email,
+# a push endpoint) and a purpose. The history and the proof are Consent Granted /
+# Consent Revoked events in the log; this is what the policy gate reads.
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("channel", sa.String(10), primary_key=True),
+    sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("purpose", sa.String(20), primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("source", sa.String(30), nullable=False),
+    sa.Column("proof", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("profile_id", sa.String(40), index=True),
+    sa.Column("record", sa.String(200)),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Addresses that cannot receive (a hard bounce, an invalid number, a push subscription
+# gone): the gate refuses them until a new consent or a manual reset clears the row.
+unreachable = sa.Table(
+    "unreachable",
+    metadata,
+    sa.Column("channel", sa.String(10), primary_key=True),
+    sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("reason", sa.String(60), nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+templates = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("subject", sa.Text),
+    sa.Column("body", sa.Text, nullable=False, server_default=""),
+    sa.Column("html", sa.Text),
+    sa.Column("data", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("strip_diacritics", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_by", sa.String(120)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("segment", sa.String(100), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),  # JSON of sen.messaging.campaigns
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("audience", sa.Integer),
+    sa.Column("holdout", sa.Integer),
+    sa.Column("queued", sa.Integer),
+    sa.Column("suppressed", sa.Integer),
+    sa.Column("created_by", sa.String(120)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("launched_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+)
+
+# Who a campaign or journey targeted, and in which group (treatment or holdout):
+# the holdout is random, recorded here, and never messaged.
+audience_members = sa.Table(
+    "audience_members",
+    metadata,
+    sa.Column("owner", sa.String(120), primary_key=True),  # "campaign:<name>", "journey:<name>"
+    sa.Column("profile_id", sa.String(40), primary_key=True),
+    sa.Column("record", sa.String(200)),
+    sa.Column("grp", sa.String(10), nullable=False),  # treatment | holdout
+    sa.Column("assigned_at", sa.DateTime, nullable=False),
+)
+
+# The outbox. A row is written, with its idempotency key, in the same transaction as
+# the policy gate's frequency-cap reservation (the row *is* the reservation), before
+# any provider is called.
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("campaign", sa.String(100), index=True),
+    sa.Column("journey", sa.String(100), index=True),
+    sa.Column("step", sa.String(100)),
+    sa.Column("variant", sa.String(40)),
+    sa.Column("template", sa.String(100)),
+    sa.Column("template_version", sa.Integer),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("provider", sa.String(60)),
+    sa.Column("profile_id", sa.String(40), nullable=False),
+    sa.Column("record", sa.String(200)),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("context", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("due_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("quiet_policy", sa.String(10), nullable=False, server_default="wait"),
+    sa.Column("fallback", sa.Text),  # JSON: the channels still to try, with templates
+    sa.Column("fallback_of", sa.BigInteger),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime),
+    sa.Column("claimed_by", sa.String(60)),
+    sa.Column("claimed_at", sa.DateTime),
+    sa.Column("provider_id", sa.String(120), index=True),
+    sa.Column("cost", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("body", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Column("links", sa.Text),  # JSON list of the URLs the tracked links point at
+    sa.Column("coupon", sa.String(32)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime),
+    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_messages_status_due", "status", "due_at"),
+    sa.Index("ix_messages_profile_due", "profile_id", "due_at"),
+    sa.Index("ix_messages_address_due", "address", "due_at"),
+)
+
+# Events messaging, consent and coupons produce, waiting for the event writer: the
+# relay appends them to the log (their messageIds make that idempotent) and marks them.
+pending_events = sa.Table(
+    "pending_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("message_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("event", sa.String(60), nullable=False),
+    sa.Column("user_id", sa.String(200)),
+    sa.Column("anonymous_id", sa.String(200)),
+    sa.Column("timestamp", sa.DateTime, nullable=False),
+    sa.Column("properties", sa.Text, nullable=False),
+    sa.Column("context", sa.Text),
+    sa.Column("relayed_at", sa.DateTime, index=True),
+)
+
+clicks = sa.Table(
+    "clicks",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("message_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("link", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("ip", sa.String(64)),
+    sa.Column("user_agent", sa.Text),
+    sa.Column("bot", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+coupon_pools = sa.Table(
+    "coupon_pools",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # generated | imported
+    sa.Column("prefix", sa.String(8), nullable=False, server_default=""),
+    sa.Column("length", sa.Integer, nullable=False, server_default="8"),
+    sa.Column("offer", sa.Text, nullable=False, server_default=""),
+    sa.Column("valid_days", sa.Integer),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+coupons = sa.Table(
+    "coupons",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("pool", sa.String(100), nullable=False, index=True),
+    sa.Column("campaign", sa.String(100)),
+    sa.Column("message_id", sa.BigInteger, index=True),
+    sa.Column("profile_id", sa.String(40)),
+    sa.Column("record", sa.String(200)),
+    sa.Column("issued_at", sa.DateTime),
+    sa.Column("expires_at", sa.DateTime),
+    sa.Column("redeemed_at", sa.DateTime),
+    sa.Column("redeemed_order", sa.String(120)),
+    sa.Column("redeemed_store", sa.String(60)),
+    sa.Column("redeemed_channel", sa.String(30)),
+    sa.Column("redeemed_source", sa.String(100)),
+)
+
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("endpoint_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("endpoint", sa.Text, nullable=False),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(100), nullable=False),
+    sa.Column("record", sa.String(200), index=True),
+    sa.Column("source", sa.String(100)),
+    sa.Column("user_agent", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("removed_at", sa.DateTime),
+    sa.Column("removed_reason", sa.String(60)),
+)
+
+# Provider accounts set up in the app. ``secrets`` is encrypted (sen.store.secrets)
+# and never shown back.
+providers = sa.Table(
+    "providers",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("config", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("secrets", sa.Text, nullable=False, server_default=""),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("priority", sa.Integer, nullable=False, server_default="100"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# OAuth tokens a provider renews itself (Zalo's refresh tokens are single-use, so the
+# new pair is stored in one statement with each refresh). Encrypted.
+provider_tokens = sa.Table(
+    "provider_tokens",
+    metadata,
+    sa.Column("provider", sa.String(60), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("refresh_token", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Data-subject requests carried out (decree 13/2023): what was exported or erased.
+privacy_requests = sa.Table(
+    "privacy_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # export | erase
+    sa.Column("profile_id", sa.String(40), nullable=False),
+    sa.Column("records", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("summary", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("requested_by", sa.String(120)),
+    sa.Column("done_at", sa.DateTime, nullable=False),
+)
+
+# A single row each writer of the outbox updates first on SQLite, so reservations
+# there run one at a time (PostgreSQL takes advisory locks per profile and address).
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
+    """Insert ``rows``, skipping those whose primary or unique key exists; how many went in.
+
+    The idempotent write every retryable path uses (an outbox row under its key,
+    an event under its messageId), on SQLite and PostgreSQL alike.
+    """
+    if not rows:
+        return 0
+    if con.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = con.execute(insert(table).on_conflict_do_nothing(), rows)
+    return max(result.rowcount, 0) if result.rowcount is not None else 0
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic's Config
