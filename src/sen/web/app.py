@@ -53,7 +53,6 @@ from sen.store import operational
 from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
 from sen.web import (
-    api,
     audiences_api,
     error_handlers,
     profiles_api,
@@ -66,6 +65,7 @@ from sen.web import (
     traits_ui,
     ui,
 )
+from sen.web.api import management
 from sen.web.auth import RUN_IMPORTS, require_role
 from sen.web.metrics import (
     MetricsMiddleware,
@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], tags=["operations"],
                       include_in_schema=False)
-    app.include_router(api.router)
+    app.include_router(management.router)
     app.include_router(profiles_api.router)
     app.include_router(traits_fields_api.router)
     app.include_router(traits_api.router)

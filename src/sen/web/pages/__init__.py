@@ -1,0 +1,1 @@
+"""The marketer UI's page handlers, one module per domain (server-rendered Jinja2)."""
