@@ -1,0 +1,71 @@
+"""Messaging providers: one module per provider kind, one registry.
+
+Each kind declares its settings (a pydantic model of what may be shown back),
+its secrets (a pydantic model of what is sealed and never shown back), a
+factory that builds a :class:`~sen.messaging.providers.base.Provider` from
+them, and, where the provider calls Sen back, a pure webhook parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
+
+from sen.errors import ConfigError
+from sen.messaging.model import Channel
+from sen.messaging.providers.base import Provider, WebhookRequest, WebhookResult
+
+WebhookParser = Callable[[WebhookRequest, Any, Any], WebhookResult]
+
+
+@dataclass(frozen=True)
+class ProviderKind:
+    """What Sen knows of one kind of provider (``esms``, ``smtp``…)."""
+
+    kind: str
+    channel: Channel
+    title: tuple[str, str]  # (vi, en)
+    config: type[BaseModel]
+    secrets: type[BaseModel]
+    factory: Callable[..., Provider]
+    parse_webhook: WebhookParser | None = None
+
+
+KINDS: dict[str, ProviderKind] = {}
+
+
+def register(kind: ProviderKind) -> ProviderKind:
+    KINDS[kind.kind] = kind
+    return kind
+
+
+def _parse(model: type[BaseModel], data: dict[str, Any], what: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except PydanticError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigError(f"The {what} are not valid: {problems}.",
+                          hint="Correct them on the Channels page or with "
+                          "`sen messaging provider set`.") from exc
+
+
+def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any], *,
+          client: httpx.Client | None = None) -> Provider:
+    """A provider of ``kind`` named ``name`` from its stored settings and secrets."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ConfigError(f"There is no provider kind '{kind}'.",
+                          hint=f"Use one of: {', '.join(sorted(KINDS))}.")
+    return spec.factory(name, _parse(spec.config, config, f"settings of provider '{name}'"),
+                        _parse(spec.secrets, secrets, f"secrets of provider '{name}'"),
+                        client=client)
+
+
+__all__ = ["KINDS", "Provider", "ProviderKind", "WebhookRequest", "WebhookResult", "build",
+           "register"]
