@@ -1,0 +1,86 @@
+"""How long an SMS is: GSM-7 or UCS-2, and how many parts it is billed as.
+
+Pure functions. A text that fits the GSM 03.38 alphabet goes as GSM-7: 160
+septets in one message, 153 per part once split (the rest of each part holds
+the concatenation header); characters of the extension table (``€ [ ] { } ~ ^
+| \\`` and form feed) take two septets. Anything else forces UCS-2: 70 UTF-16
+code units in one message, 67 per part (an emoji is two units). Of the
+Vietnamese letters only à è é ì ò ù are in GSM-7, so most Vietnamese with
+diacritics is UCS-2 and costs more than twice as much: :func:`strip_diacritics`
+gives the plain form retailers often send instead.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+SINGLE = {"gsm7": 160, "ucs2": 70}
+PART = {"gsm7": 153, "ucs2": 67}
+
+Encoding = Literal["gsm7", "ucs2"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmsLength:
+    """An SMS text's encoding, its length in that encoding's units, and its parts.
+
+    ``units`` are septets for GSM-7 and UTF-16 code units for UCS-2;
+    ``per_part`` is what one part holds at this length (160/153 or 70/67), and
+    ``remaining`` how many more units fit before another part starts.
+    """
+
+    encoding: Encoding
+    units: int
+    parts: int
+    per_part: int
+    remaining: int
+
+
+def encoding(text: str) -> Encoding:
+    """``gsm7`` when every character is in the GSM 03.38 alphabet, else ``ucs2``."""
+    for ch in text:
+        if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION:
+            return "ucs2"
+    return "gsm7"
+
+
+def units(text: str, enc: Encoding) -> int:
+    """Septets (GSM-7, extension characters count two) or UTF-16 code units (UCS-2)."""
+    if enc == "gsm7":
+        return len(text) + sum(1 for ch in text if ch in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def measure(text: str) -> SmsLength:
+    """The encoding, length and number of billed parts of ``text``."""
+    enc = encoding(text)
+    n = units(text, enc)
+    if n <= SINGLE[enc]:
+        return SmsLength(enc, n, 1 if n else 0, SINGLE[enc], SINGLE[enc] - n)
+    per = PART[enc]
+    parts = -(-n // per)
+    return SmsLength(enc, n, parts, per, parts * per - n)
+
+
+_NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def strip_diacritics(text: str) -> str:
+    """Vietnamese without its marks: NFD, combining marks (U+0300–U+036F) dropped,
+    đ/Đ mapped to d/D (they have no decomposition), then recomposed."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_NO_DECOMPOSITION))
+    kept = "".join(ch for ch in decomposed if not 0x300 <= ord(ch) <= 0x36F)
+    return unicodedata.normalize("NFC", kept)
+
+
+def cost(text: str, price_per_part: int) -> int:
+    """What sending ``text`` costs at ``price_per_part`` VND a part."""
+    return measure(text).parts * price_per_part
