@@ -56,15 +56,16 @@ def _parse(model: type[BaseModel], data: dict[str, Any], what: str) -> BaseModel
 
 
 def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any], *,
-          client: httpx.Client | None = None) -> Provider:
-    """A provider of ``kind`` named ``name`` from its stored settings and secrets."""
+          client: httpx.Client | None = None, **extra: Any) -> Provider:
+    """A provider of ``kind`` named ``name`` from its stored settings and secrets;
+    ``extra`` goes to the kind's factory (a token store, a clock)."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ConfigError(f"There is no provider kind '{kind}'.",
                           hint=f"Use one of: {', '.join(sorted(KINDS))}.")
     return spec.factory(name, _parse(spec.config, config, f"settings of provider '{name}'"),
                         _parse(spec.secrets, secrets, f"secrets of provider '{name}'"),
-                        client=client)
+                        client=client, **extra)
 
 
 __all__ = ["KINDS", "Provider", "ProviderKind", "WebhookRequest", "WebhookResult", "build",
