@@ -32,7 +32,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from sen.errors import ConfigError, StoreError
-from sen.store.operational import insert_ignore, provider_tokens
+from sen.store.operational import provider_tokens
 from sen.store.secrets import SecretBox
 
 
@@ -134,8 +134,7 @@ class ProviderTokens:
     def save(self, provider: str, pair: TokenPair, *, replaces: str | None) -> bool:
         with _store_errors(), self.engine.begin() as con:
             if not self._lock(con, provider):
-                return replaces is None and insert_ignore(
-                    con, provider_tokens, [{"provider": provider} | self._row(pair)]) == 1
+                return replaces is None and self._insert(con, provider, pair)
             found = self._read(con, provider)
             if found is None or found[0].refresh_token != replaces:
                 return False
@@ -161,6 +160,17 @@ class ProviderTokens:
                 raise StoreError(f"The tokens of provider '{provider}' changed during a "
                                  "refresh.", hint="Try again.")
             return new
+
+    def _insert(self, con: sa.Connection, provider: str, pair: TokenPair) -> bool:
+        """Insert the first pair; False when another process inserted one meanwhile."""
+        if con.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = (insert(provider_tokens).values(provider=provider, **self._row(pair))
+                     .on_conflict_do_nothing().returning(provider_tokens.c.provider))
+        # RETURNING, not rowcount: psycopg reports -1 for inserts here
+        return con.execute(statement).first() is not None
 
     @staticmethod
     def _lock(con: sa.Connection, provider: str) -> bool:
