@@ -10,7 +10,8 @@ says in its docstring where it had to guess.
 ...     ...
 """
 
-from sen.demo.sandbox.common import Accepted, Courier, Fault, Faults, Sandbox
+from sen.demo.sandbox.common import Accepted, Fault, Faults, Sandbox
+from sen.demo.sandbox.courier import Courier
 from sen.demo.sandbox.esms import EsmsSandbox
 from sen.demo.sandbox.http_sms import HttpSmsSandbox
 from sen.demo.sandbox.server import BackgroundServer, free_port, serve_in_thread
