@@ -192,7 +192,10 @@ class Sandbox:
 
         async def inbound(request: Request) -> Response:
             body = await request.json()
-            self.simulate_inbound(str(body["phone"]), str(body["text"]))
+            try:
+                self.simulate_inbound(str(body["phone"]), str(body["text"]))
+            except (KeyError, ValueError, NotImplementedError) as exc:
+                return JSONResponse({"error": str(exc)}, 400)
             return JSONResponse({"ok": True})
 
         async def reset(_: Request) -> Response:

@@ -3,8 +3,9 @@ into :class:`~sen.errors.ProviderError`, phone numbers in the provider's form.
 
 Failures and how they are marked::
 
-    connect error, DNS        transient, code "connect"    (nothing was sent)
+    connect error or timeout  transient, code "connect"    (nothing was sent)
     read/write timeout        transient, code "timeout"    (the provider may have taken it)
+    connection broken after   transient, code "broken"     (the provider may have taken it)
     HTTP 429                  transient, code "429", retry_after from the provider's header
     HTTP 5xx                  transient, code "<status>"
     reply that is not JSON    transient, code "malformed"  (the provider may have taken it)
@@ -27,8 +28,10 @@ import httpx
 
 from sen.errors import ProviderError
 
-MAY_HAVE_SENT = frozenset({"timeout", "malformed"})
+MAY_HAVE_SENT = frozenset({"timeout", "broken", "malformed"})
 """Codes of transient errors after which the provider may already hold the message."""
+_LATER = ("Sen tries again later; if it keeps happening, check the network and the "
+          "provider's status page.")
 
 
 def make_client(timeout_s: float) -> httpx.Client:
@@ -43,20 +46,19 @@ def call(client: httpx.Client, kind: str, title: str, method: str, url: str,
     """``client.request`` with network failures translated."""
     try:
         return client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ProviderError(f"{title} could not be reached: {exc or type(exc).__name__}.",
+                            provider=kind, code="connect", transient=True,
+                            hint="Check the network and the provider's base_url setting."
+                            ) from exc
     except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout):
-            code, message = "connect", f"{title} could not be reached in time."
-        else:
-            code = "timeout"
-            message = (f"{title} did not answer in time ({type(exc).__name__}); it may or "
-                       "may not have taken the message.")
-        raise ProviderError(message, provider=kind, code=code, transient=True,
-                            hint="Sen tries again later; if it keeps happening, check the "
-                            "network and the provider's status page.") from exc
+        raise ProviderError(f"{title} did not answer in time ({type(exc).__name__}); it may "
+                            "or may not have taken the message.", provider=kind,
+                            code="timeout", transient=True, hint=_LATER) from exc
     except httpx.HTTPError as exc:
-        raise ProviderError(f"{title} could not be reached: {exc}.", provider=kind,
-                            code="connect", transient=True,
-                            hint="Check the network and the provider's base_url setting.") from exc
+        raise ProviderError(f"{title} broke the connection ({type(exc).__name__}); it may or "
+                            "may not have taken the message.", provider=kind, code="broken",
+                            transient=True, hint=_LATER) from exc
 
 
 def retry_after(value: str | None, *, now: float | None = None) -> float | None:
