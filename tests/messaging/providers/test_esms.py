@@ -50,6 +50,14 @@ def test_customer_care_goes_one_by_one_with_the_key_as_request_id(sandbox) -> No
     assert result == SendResult(taken.provider_id, 700)
 
 
+def test_esms_sandbox_mode_checks_without_sending(sandbox) -> None:
+    box, url = sandbox
+    assert provider(url, sandbox=True).send(message()).provider_id
+    with pytest.raises(ProviderError):
+        provider(url, sandbox=True, brandname="NOBODY").send(message())
+    assert box.messages() == []
+
+
 def test_a_resend_with_the_same_key_is_recognised_and_sent_once(sandbox) -> None:
     box, url = sandbox
     esms = provider(url)

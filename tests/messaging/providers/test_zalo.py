@@ -96,6 +96,15 @@ def test_a_reused_refresh_token_is_terminal_and_names_the_setting(sandbox) -> No
     assert box.count("84912345678") == 1
 
 
+def test_a_wrong_app_secret_is_terminal_and_names_it(sandbox) -> None:
+    box, url = sandbox
+    secrets = secrets_for(box, with_access=False).model_copy(update={"app_secret": "wrong"})
+    with pytest.raises(ProviderError) as caught:
+        provider(url, box, secrets).send(zns())
+    assert not caught.value.transient and "app_secret" in caught.value.hint
+    assert box.refreshes == 0 and box.messages() == []
+
+
 def test_a_token_refused_even_after_renewal_is_terminal(sandbox) -> None:
     box, url = sandbox
     box.faults.inject("error", code="-124", times=2)

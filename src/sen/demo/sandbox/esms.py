@@ -8,7 +8,8 @@
   one ``Content`` for 30 to 5000 distinct ``Phones`` (107 below, 120 above).
 * Codes: 101 wrong ApiKey/SecretKey, 104 unknown brandname, 108 bad number,
   99 blocked number, 103 balance too low, 124 ``RequestId`` seen in the last
-  24 hours (``"Request exist 1"``), 100 accepted with an ``SMSID``.
+  24 hours (``"Request exist 1"``), 100 accepted with an ``SMSID``;
+  ``Sandbox`` ``"1"`` is checked and answered but neither sent nor charged.
 * Receipts: HTTP GET to the request's ``CallbackUrl`` with ``SMSID``,
   ``SendStatus`` 5, ``SendSuccess``/``SendFailed``, ``TotalPrice``,
   ``TotalReceiver``, ``TotalSent``, ``RequestId``, ``TypeId``, ``telcoid``
@@ -137,6 +138,9 @@ class EsmsSandbox(Sandbox):
             if self._duplicate(request_id):
                 return self.error_reply("124", SendStatus="5")
             sms_type = str(body["SmsType"])
+            if str(body.get("Sandbox")) == "1":  # checked, neither sent nor charged
+                return JSONResponse({"CodeResult": "100", "CountRegenerate": 0,
+                                     "SMSID": uuid.uuid4().hex, "IsSandbox": True})
             price = measure(text).parts * self.prices[sms_type]
             if not self._charge(price):
                 return self.error_reply("103")
