@@ -57,10 +57,8 @@ def _parse(model: type[BaseModel], data: dict[str, Any], what: str) -> BaseModel
 
 def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any], *,
           client: httpx.Client | None = None, **extra: Any) -> Provider:
-    """A provider of ``kind`` named ``name`` from its stored settings and secrets.
-
-    ``extra`` goes to the factory as is (Zalo's ``tokens=``, a
-    :class:`~sen.messaging.providers.tokens.TokenStore`)."""
+    """A provider of ``kind`` named ``name`` from its stored settings and secrets;
+    ``extra`` goes to the kind's factory (a token store, a clock)."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ConfigError(f"There is no provider kind '{kind}'.",
