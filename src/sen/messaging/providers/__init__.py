@@ -68,5 +68,30 @@ def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any],
                         client=client, **extra)
 
 
+# The kinds Sen ships. Imported last: their modules use this package's helpers.
+from sen.messaging.providers import (  # noqa: E402
+    esms,
+    esms_webhook,
+    http_sms,
+    speedsms,
+    zalo,
+    zalo_webhook,
+)
+
+register(ProviderKind(
+    "esms", Channel.SMS, ("eSMS.vn (SMS thương hiệu)", "eSMS.vn (SMS brandname)"),
+    esms.EsmsConfig, esms.EsmsSecrets, esms.EsmsProvider, esms_webhook.parse_webhook))
+register(ProviderKind(
+    "speedsms", Channel.SMS, ("SpeedSMS", "SpeedSMS"),
+    speedsms.SpeedSmsConfig, speedsms.SpeedSmsSecrets, speedsms.SpeedSmsProvider,
+    speedsms.parse_webhook))
+register(ProviderKind(
+    "http_sms", Channel.SMS, ("Cổng SMS HTTP tuỳ chỉnh", "Custom HTTP SMS gateway"),
+    http_sms.HttpSmsConfig, http_sms.HttpSmsSecrets, http_sms.HttpSmsProvider,
+    http_sms.parse_webhook))
+register(ProviderKind(
+    "zalo", Channel.ZALO, ("Zalo ZNS", "Zalo ZNS"),
+    zalo.ZaloConfig, zalo.ZaloSecrets, zalo.ZaloProvider, zalo_webhook.parse_webhook))
+
 __all__ = ["KINDS", "Provider", "ProviderKind", "WebhookRequest", "WebhookResult", "build",
            "register"]
