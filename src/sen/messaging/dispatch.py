@@ -66,6 +66,7 @@ from sen.messaging.outbox import (
 )
 from sen.messaging.policy import Facts, MessagingPolicy, Request, recheck
 from sen.messaging.providers.pool import ProviderPool
+from sen.messaging.providers.wire import MAY_HAVE_SENT
 from sen.store.operational import insert_ignore, messages, unreachable
 
 log = logging.getLogger(__name__)
@@ -133,9 +134,11 @@ class Dispatched:
     suppressed: int = 0
     deferred: int = 0
     fallbacks: int = 0
+    unknown: int = 0
 
     def total(self) -> int:
-        return self.sent + self.failed + self.retried + self.suppressed + self.deferred
+        return (self.sent + self.failed + self.retried + self.suppressed + self.deferred
+                + self.unknown)
 
 
 class Dispatcher:
@@ -265,23 +268,36 @@ class Dispatcher:
 
     def _send(self, channel: str, ready: list[tuple[Any, Prepared]]
               ) -> list[SendResult | ProviderError]:
+        """Hand the batch to the channel's provider: one call per message, several at a
+        time, or ``send_batch`` in groups where the provider takes batches (eSMS
+        advertising goes as one bulk request per text)."""
         guarded = self.pool.get(channel)
         if guarded is None:
             err = ProviderError(f"No provider is set up for {channel}.", provider="-",
                                 transient=True, hint="Add one on the Channels page.")
             return [err for _ in ready]
+        provider = guarded.provider
+        messages = [p.message for _, p in ready]
 
-        def one(prepared: Prepared) -> SendResult | ProviderError:
+        def guard(fn: Callable[[], Any], size: int) -> list[SendResult | ProviderError]:
             try:
-                return guarded.call(lambda: guarded.provider.send(prepared.message))
+                out = guarded.call(fn)
+                return out if isinstance(out, list) else [out]
             except ProviderError as exc:
-                return exc
+                return [exc] * size
             except Exception as exc:  # noqa: BLE001 - a provider bug must not lose the batch
-                log.exception("provider %s raised", guarded.provider.name)
-                return ProviderError(f"{type(exc).__name__}: {exc}",
-                                     provider=guarded.provider.name, transient=True)
+                log.exception("provider %s raised", provider.name)
+                return [ProviderError(f"{type(exc).__name__}: {exc}", provider=provider.name,
+                                      transient=True, code="broken")] * size
 
-        return list(self._threads.map(one, [p for _, p in ready]))
+        if provider.max_batch > 1:
+            results: list[SendResult | ProviderError] = []
+            for start in range(0, len(messages), provider.max_batch):
+                part = messages[start:start + provider.max_batch]
+                results += guard(lambda p=part: provider.send_batch(p), len(part))
+            return results
+        return [r for rs in self._threads.map(
+            lambda msg: guard(lambda: provider.send(msg), 1), messages) for r in rs]
 
     def _process(self, rows: Sequence[Any], done: Dispatched) -> None:
         allowed = self._gate(rows, done)
@@ -301,6 +317,12 @@ class Dispatcher:
                 if isinstance(result, SendResult):
                     mark_sent(con, row, result, now)
                     done.sent += 1
+                elif result.transient and self._may_have_sent(row, result):
+                    con.execute(sa.update(messages).where(messages.c.id == row.id).values(
+                        status=Status.UNKNOWN, updated_at=now,
+                        error=f"{result.message} The provider may have taken it before the "
+                        "connection failed; it is not sent again on its own."))
+                    done.unknown += 1
                 elif result.transient and row.attempts < self.max_attempts:
                     wait = timedelta(seconds=result.retry_after) if result.retry_after \
                         else _backoff(row.attempts)
@@ -315,11 +337,19 @@ class Dispatcher:
                     if result.recipient:
                         mark_unreachable(con, row.channel, row.address, result.code or "",
                                          result.message, now)
-                        remaining = _routes(row.fallback)
+                        remaining = fallback_routes(row.fallback)
                         if remaining:
                             fallbacks.append((row, remaining))
         for row, remaining in fallbacks:
             done.fallbacks += fall_back(self.ops, row, remaining, self.policy(), self.zone, now)
+
+    def _may_have_sent(self, row: Any, error: ProviderError) -> bool:
+        """A transient failure after which a provider without idempotency keys may
+        hold the message (a timeout after the request went): resending could send it
+        twice, so it becomes ``unknown``."""
+        guarded = self.pool.get(row.channel)
+        idempotent = guarded is not None and guarded.provider.idempotent
+        return not idempotent and (error.code or "") in MAY_HAVE_SENT
 
     def _fail(self, con: sa.Connection, row: Any, error: str, now: datetime,
               code: str | None = None) -> None:
@@ -356,7 +386,7 @@ def mark_unreachable(con: sa.Connection, channel: str, address: str, reason: str
                     .values(reason=reason or "recipient", detail=detail[:1000], updated_at=now))
 
 
-def _routes(fallback: str | None) -> list[Route]:
+def fallback_routes(fallback: str | None) -> list[Route]:
     if not fallback:
         return []
     return [Route(Channel(ch), template, address) for ch, template, address

@@ -27,8 +27,8 @@ from sen.errors import NotFoundError, ValidationError
 from sen.messaging import consent, events
 from sen.messaging.consent import ConsentChange
 from sen.messaging.dispatch import (
-    _routes,
     fall_back,
+    fallback_routes,
     mark_unreachable,
     message_properties,
 )
@@ -63,28 +63,30 @@ class Applied:
     fallbacks: int = 0
 
 
-def _find(con: sa.Connection, r: Receipt) -> Any | None:
+def _find(con: sa.Connection, r: Receipt) -> list[Any]:
+    """The messages a receipt is about: by Sen's key, else by the provider's id (and
+    the address when it names one). A bulk request's receipt (eSMS advertising: one
+    SMSID for every number, no number named) is about all of them."""
     t = messages
     if r.key:
         row = con.execute(sa.select(t).where(t.c.key == r.key)).first()
         if row is None and r.key.startswith("sen") and r.key[3:].isdigit():
             row = con.execute(sa.select(t).where(t.c.id == int(r.key[3:]))).first()
         if row is not None:
-            return row
-    if r.provider_id:
-        return con.execute(sa.select(t).where(t.c.provider_id == r.provider_id)
-                           .order_by(t.c.id.desc())).first()
-    return None
+            return [row]
+    if not r.provider_id:
+        return []
+    q = sa.select(t).where(t.c.provider_id == r.provider_id)
+    if r.address:
+        q = q.where(t.c.address == r.address)
+    return list(con.execute(q.order_by(t.c.id)).all())
 
 
-def _apply_one(con: sa.Connection, r: Receipt, now: datetime) -> tuple[Any, bool]:
-    """Apply one receipt; the message row and whether it failed about its recipient."""
-    row = _find(con, r)
-    if row is None:
-        return None, False
+def _apply_one(con: sa.Connection, r: Receipt, row: Any, now: datetime) -> bool:
+    """Apply one receipt to one message; whether it says the address failed."""
     current = Status(row.status)
     if _RANK.get(r.status, 0) <= _RANK.get(current, 0) and current != Status.UNKNOWN:
-        return row, False
+        return False
     values: dict[str, Any] = {"status": str(r.status), "updated_at": now}
     if r.provider_id and not row.provider_id:
         values["provider_id"] = r.provider_id
@@ -102,7 +104,7 @@ def _apply_one(con: sa.Connection, r: Receipt, now: datetime) -> tuple[Any, bool
     bad_address = r.status in (Status.BOUNCED, Status.FAILED)
     if r.status == Status.BOUNCED:
         mark_unreachable(con, row.channel, row.address, "bounced", r.reason or "", now)
-    return row, bad_address
+    return bad_address
 
 
 def apply_receipts(ops: sa.Engine, receipts: Sequence[Receipt], *, now: datetime,
@@ -112,15 +114,16 @@ def apply_receipts(ops: sa.Engine, receipts: Sequence[Receipt], *, now: datetime
     retry: list[Any] = []
     with ops.begin() as con:
         for r in receipts:
-            row, failed = _apply_one(con, r, now)
-            if row is None:
+            rows = _find(con, r)
+            if not rows:
                 done.unmatched += 1
-                continue
-            done.matched += 1
-            if failed and r.status == Status.FAILED and row.channel == Channel.ZALO:
-                retry.append(row)
+            for row in rows:
+                failed = _apply_one(con, r, row, now)
+                done.matched += 1
+                if failed and r.status == Status.FAILED and row.channel == Channel.ZALO:
+                    retry.append(row)
     for row in retry:
-        remaining = _routes(row.fallback)
+        remaining = fallback_routes(row.fallback)
         if remaining:
             done.fallbacks += fall_back(ops, row, remaining, policy, zone, now)
     return done

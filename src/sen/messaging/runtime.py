@@ -30,6 +30,7 @@ from sen.messaging.model import Channel, OutgoingMessage, Purpose
 from sen.messaging.outbox import Candidate, Enqueued, Route
 from sen.messaging.policy import MessagingPolicy
 from sen.messaging.providers.pool import ProviderPool
+from sen.messaging.providers.tokens import ProviderTokens
 from sen.store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,9 @@ class Messaging:
             return self._pool
 
     def _provider_extra(self) -> dict[str, Any]:
-        return {}
+        """What factories share across processes: Zalo's single-use refresh tokens
+        live in the operational store, so two dispatchers never burn each other's."""
+        return {"tokens": ProviderTokens(self.ops, self.box)}
 
     def provider_test(self, name: str, address: str, text: str) -> dict[str, Any]:
         """Send one message straight through a provider: ``ok`` and its id, or the

@@ -394,8 +394,9 @@ def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = con.execute(insert(table).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0) if result.rowcount is not None else 0
+    key = next(iter(table.primary_key.columns))
+    stmt = insert(table).on_conflict_do_nothing().returning(key)
+    return len(con.execute(stmt, rows).all())
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic's Config
