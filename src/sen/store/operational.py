@@ -309,6 +309,10 @@ coupons = sa.Table(
     sa.Column("redeemed_store", sa.String(60)),
     sa.Column("redeemed_channel", sa.String(30)),
     sa.Column("redeemed_source", sa.String(100)),
+    # The codes an imported pool can still hand out, so drawing one is a lookup.
+    sa.Index("ix_coupons_pool_free", "pool", "code",
+             postgresql_where=sa.text("issued_at IS NULL AND redeemed_at IS NULL"),
+             sqlite_where=sa.text("issued_at IS NULL AND redeemed_at IS NULL")),
 )
 
 push_subscriptions = sa.Table(

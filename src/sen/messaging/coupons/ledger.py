@@ -1,0 +1,266 @@
+"""Issuing and redeeming coupons, each with its event for the log.
+
+Every state change writes its event to ``pending_events`` in the same
+transaction (see :mod:`sen.messaging.events`): ``Coupon Issued`` when a code
+is given to a message, ``Coupon Redeemed`` when an order uses it. Both have
+deterministic messageIds (``coupon-issued:<code>``, ``coupon-redeemed:<code>``),
+so a coupon has at most one of each in the log whatever is retried.
+
+Who a ``Coupon Redeemed`` event belongs to: the coupon's recipient (the record
+its message went to) when it was issued to someone, else the buyer's record.
+The recipient is the person the campaign reached, and a till order is often
+anonymous (``a:pos:order:…``); the order, with its buyer, is linked through
+``order_id``.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+import sqlalchemy as sa
+
+from sen.errors import ConflictError, NotFoundError, ValidationError
+from sen.messaging import events
+from sen.messaging.coupons import codes
+from sen.messaging.coupons.pools import GENERATED, Pool, get_pool
+from sen.messaging.model import COUPON_ISSUED, COUPON_REDEEMED
+from sen.store.operational import coupon_pools, coupons, insert_ignore, messages
+
+_SYSTEM_RNG = secrets.SystemRandom()
+_COLLISION_TRIES = 20
+
+
+class CouponNotFoundError(NotFoundError):
+    """No coupon has this code (and it does not look like a mistyped one of Sen's)."""
+
+
+class CouponMistypedError(ValidationError):
+    """The code cannot be one of Sen's: a character is wrong (the check character says)."""
+
+
+class CouponExpiredError(ConflictError):
+    """The coupon expired before the order."""
+
+
+class CouponAlreadyRedeemedError(ConflictError):
+    """Another order already used the coupon; ``details`` say when and where."""
+
+
+class PoolEmptyError(ConflictError):
+    """An imported pool has no unissued code left."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCoupon:
+    code: str
+    pool: str
+    message_id: int
+    expires_at: datetime | None
+    offer: str
+    new: bool  # False when the message already held a code of this pool
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    code: str
+    pool: str
+    order_id: str
+    store: str | None
+    channel: str | None
+    source: str | None
+    redeemed_at: datetime
+    message_id: int | None
+    campaign: str | None
+    journey: str | None
+    offer: str
+    repeated: bool  # the same order redeemed it before: nothing changed
+
+
+def _joined() -> sa.Select:
+    m = messages.c
+    return (sa.select(coupons, coupon_pools.c.offer, m.journey,
+                      m.channel.label("message_channel"))
+            .select_from(coupons.join(coupon_pools, coupon_pools.c.name == coupons.c.pool)
+                         .outerjoin(messages, m.id == coupons.c.message_id)))
+
+
+def find(con: sa.Connection, typed: str, *, lock: bool = False) -> Any | None:
+    """The stored coupon ``typed`` names (with its message's journey and channel)."""
+    keys = codes.lookup_keys(typed)
+    if not keys:
+        return None
+    query = _joined().where(coupons.c.code.in_(keys))
+    if lock:
+        query = query.with_for_update(of=coupons)
+    rows = {r.code: r for r in con.execute(query)}
+    return next((rows[k] for k in keys if k in rows), None)
+
+
+def not_found(typed: str) -> CouponNotFoundError | CouponMistypedError:
+    """The error for a code nothing matches: mistyped when it looks like a slip."""
+    code = codes.normalise(typed)
+    why = codes.looks_mistyped(code)
+    if why:
+        return CouponMistypedError(why, field="code", rule="check_character")
+    return CouponNotFoundError(f"No coupon has the code {code or typed!r}.",
+                               hint="Check the code with the customer; codes of the shop's own "
+                               "system must be uploaded to an imported pool first.")
+
+
+def _issued_props(code: str, pool: Pool, message: Any, campaign: str | None,
+                  expires_at: datetime | None) -> dict[str, Any]:
+    return {"coupon": code, "pool": pool.name, "offer": pool.offer,
+            "message_id": message.id if message else None, "campaign_id": campaign,
+            "journey_id": message.journey if message else None,
+            "channel": message.channel if message else None,
+            "expires_at": expires_at.isoformat() if expires_at else None}
+
+
+def _insert_generated(con: sa.Connection, pool: Pool, values: dict[str, Any],
+                      rng: random.Random) -> str:
+    for _ in range(_COLLISION_TRIES):
+        code = codes.new_code(rng, pool.length, pool.prefix)
+        if insert_ignore(con, coupons, [{"code": code, "pool": pool.name, **values}]):
+            return code
+    raise ConflictError(f"Pool {pool.name!r} keeps making codes that exist already.",
+                        hint="Its codes are too short for how many were issued: create a pool "
+                        "with a longer length.")
+
+
+def _draw_imported(con: sa.Connection, pool: Pool, values: dict[str, Any]) -> str:
+    """The next unissued code, taken atomically: other transactions skip the row this
+    one locked (PostgreSQL), and SQLite runs one writer at a time."""
+    c = coupons.c
+    free = sa.and_(c.pool == pool.name, c.issued_at.is_(None), c.redeemed_at.is_(None))
+    for attempt in range(50):
+        pick = (sa.select(c.code).where(free).order_by(c.code).limit(1)
+                .with_for_update(skip_locked=True).scalar_subquery())
+        code = con.execute(sa.update(coupons).where(c.code == pick, c.issued_at.is_(None))
+                           .values(**values).returning(c.code)).scalar()
+        if code is not None:
+            return code
+        if con.execute(sa.select(c.code).where(free).limit(1)).first() is None:
+            break
+        time.sleep(0.01 * (attempt + 1))  # every free code is locked by another issuer
+    raise PoolEmptyError(f"The coupon pool {pool.name!r} has no codes left to give.",
+                         hint=f"Upload more codes (POST /api/coupon-pools/{pool.name}/codes) "
+                         "or point the template at another pool.")
+
+
+def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | None,
+          record: str | None, campaign: str | None, now: datetime,
+          rng: random.Random | None = None) -> IssuedCoupon:
+    """Give the message a code of ``pool``, inside the caller's transaction.
+
+    Issuing again for the same message returns the code it already holds.
+    Raises :class:`PoolEmptyError` when an imported pool has run out.
+    """
+    found = get_pool(con, pool)
+    c = coupons.c
+    held = con.execute(sa.select(c.code, c.expires_at).where(
+        c.message_id == message_id, c.pool == pool)).first()
+    if held is not None:
+        return IssuedCoupon(held.code, pool, message_id, held.expires_at, found.offer, False)
+    expires_at = now + timedelta(days=found.valid_days) if found.valid_days else None
+    values = {"campaign": campaign, "message_id": message_id, "profile_id": profile_id,
+              "record": record, "issued_at": now, "expires_at": expires_at}
+    if found.kind == GENERATED:
+        code = _insert_generated(con, found, values, rng or _SYSTEM_RNG)
+    else:
+        code = _draw_imported(con, found, values)
+    message = con.execute(sa.select(messages.c.id, messages.c.journey, messages.c.channel)
+                          .where(messages.c.id == message_id)).first()
+    events.add(con, [events.LogEvent(
+        f"coupon-issued:{code}", COUPON_ISSUED, record, now,
+        _issued_props(code, found, message, campaign, expires_at))])
+    return IssuedCoupon(code, pool, message_id, expires_at, found.offer, True)
+
+
+def _local(at: datetime, tz: tzinfo) -> str:
+    return at.replace(tzinfo=UTC).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+def already_redeemed(row: Any, tz: tzinfo) -> CouponAlreadyRedeemedError:
+    where = f"store {row.redeemed_store}" if row.redeemed_store else \
+        f"{row.redeemed_source or 'an unknown source'}"
+    return CouponAlreadyRedeemedError(
+        f"Coupon {row.code} was already used on {_local(row.redeemed_at, tz)} at {where}, "
+        f"order {row.redeemed_order}.",
+        hint="A coupon is good for one order; ask the customer for another code.",
+        details={"code": row.code, "redeemed_at": row.redeemed_at.isoformat() + "Z",
+                 "store": row.redeemed_store, "order_id": row.redeemed_order,
+                 "channel": row.redeemed_channel, "source": row.redeemed_source})
+
+
+def _redemption(row: Any, repeated: bool) -> Redemption:
+    return Redemption(row.code, row.pool, row.redeemed_order, row.redeemed_store,
+                      row.redeemed_channel, row.redeemed_source, row.redeemed_at,
+                      row.message_id, row.campaign, row.journey, row.offer, repeated)
+
+
+def _redeemed_props(row: Any, order_id: str, store: str | None, channel: str | None,
+                    source: str | None) -> dict[str, Any]:
+    return {"coupon": row.code, "pool": row.pool, "message_id": row.message_id,
+            "campaign_id": row.campaign, "journey_id": row.journey,
+            "channel": row.message_channel, "order_id": order_id, "store": store,
+            "source": source, "redeemed_channel": channel}
+
+
+def redeem(ops: sa.Engine, code: str, *, order_id: str, store: str | None,
+           channel: str | None, source: str | None, at: datetime,
+           record: str | None = None, tz: tzinfo = UTC) -> Redemption:
+    """Use a coupon for an order and write its one ``Coupon Redeemed`` event.
+
+    The same order again changes nothing (``repeated``); another order gets
+    :class:`CouponAlreadyRedeemedError` saying when and where (times in ``tz``).
+    An unknown code raises :class:`CouponNotFoundError`, a mistyped one
+    :class:`CouponMistypedError`, an expired one :class:`CouponExpiredError`.
+    """
+    _check_lengths(order_id, store, channel, source)
+    marked = False
+    with ops.begin() as con:
+        row = find(con, code, lock=True)
+        if row is None:
+            raise not_found(code)
+        if row.redeemed_at is None:
+            if row.expires_at is not None and at > row.expires_at:
+                raise CouponExpiredError(
+                    f"Coupon {row.code} expired on {_local(row.expires_at, tz)}.",
+                    hint="An expired coupon cannot be used; the offer may have a newer code.",
+                    details={"code": row.code, "expires_at": row.expires_at.isoformat() + "Z"})
+            marked = _mark(con, row.code, order_id, store, channel, source, at)
+            if marked:
+                events.add(con, [events.LogEvent(
+                    f"coupon-redeemed:{row.code}", COUPON_REDEEMED, row.record or record, at,
+                    _redeemed_props(row, order_id, store, channel, source))])
+            row = find(con, row.code)  # as marked, or as a concurrent redemption left it
+        if row.redeemed_order != order_id:
+            raise already_redeemed(row, tz)
+    return _redemption(row, repeated=not marked)
+
+
+def _check_lengths(order_id: str, store: str | None, channel: str | None,
+                   source: str | None) -> None:
+    for name, value in (("order_id", order_id), ("store", store), ("channel", channel),
+                        ("source", source)):
+        limit = coupons.c[f"redeemed_{'order' if name == 'order_id' else name}"].type.length
+        if value is not None and len(value) > limit:
+            raise ValidationError(f"{name} is longer than {limit} characters.",
+                                  field=name, rule="max_length")
+    if not order_id.strip():
+        raise ValidationError("order_id is empty: a redemption needs the order it paid for.",
+                              field="order_id", rule="required")
+
+
+def _mark(con: sa.Connection, code: str, order_id: str, store: str | None,
+          channel: str | None, source: str | None, at: datetime) -> bool:
+    """Mark the coupon used unless someone did first; whether this call did."""
+    c = coupons.c
+    return con.execute(sa.update(coupons).where(c.code == code, c.redeemed_at.is_(None)).values(
+        redeemed_at=at, redeemed_order=order_id, redeemed_store=store,
+        redeemed_channel=channel, redeemed_source=source)).rowcount == 1
