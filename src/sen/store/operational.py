@@ -398,7 +398,9 @@ def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = con.execute(insert(table).on_conflict_do_nothing(), rows)
+    # Without preserve_rowcount SQLAlchemy reports -1 for INSERTs on psycopg.
+    stmt = insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    result = con.execute(stmt, rows)
     return max(result.rowcount, 0) if result.rowcount is not None else 0
 
 

@@ -26,11 +26,13 @@ from sen.messaging.coupons.ledger import (
     CouponExpiredError,
     CouponMistypedError,
     CouponNotFoundError,
+    CouponStatus,
     IssuedCoupon,
     PoolEmptyError,
     Redemption,
     issue,
     redeem,
+    status_of,
 )
 from sen.messaging.coupons.pools import (
     GENERATED,
@@ -47,8 +49,8 @@ from sen.messaging.coupons.pools import (
 __all__ = [
     "ALPHABET", "COUPON_REDEMPTION_REFUSED", "GENERATED", "IMPORTED",
     "CouponAlreadyRedeemedError", "CouponExpiredError", "CouponMistypedError",
-    "CouponNotFoundError", "CouponRedeemer", "ImportCounts", "IssuedCoupon", "Pool",
+    "CouponNotFoundError", "CouponRedeemer", "CouponStatus", "ImportCounts", "IssuedCoupon", "Pool",
     "PoolEmptyError", "PoolStats", "Redemption", "check_character", "create_pool",
     "import_codes", "is_valid", "issue", "list_pools", "lookup_keys", "new_code", "normalise",
-    "pool_stats", "redeem", "redeem_from_orders",
+    "pool_stats", "redeem", "redeem_from_orders", "status_of",
 ]

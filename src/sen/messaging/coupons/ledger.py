@@ -264,3 +264,35 @@ def _mark(con: sa.Connection, code: str, order_id: str, store: str | None,
     return con.execute(sa.update(coupons).where(c.code == code, c.redeemed_at.is_(None)).values(
         redeemed_at=at, redeemed_order=order_id, redeemed_store=store,
         redeemed_channel=channel, redeemed_source=source)).rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class CouponStatus:
+    """What the till sees before redeeming: the offer and whether the code is good."""
+
+    code: str
+    pool: str
+    offer: str
+    status: str  # valid | redeemed | expired
+    issued_at: datetime | None
+    expires_at: datetime | None
+    message_id: int | None
+    campaign: str | None
+    journey: str | None
+    redeemed_at: datetime | None
+    redeemed_order: str | None
+    redeemed_store: str | None
+
+
+def status_of(ops: sa.Engine, typed: str, *, now: datetime) -> CouponStatus:
+    """A coupon's state, without redeeming it; the errors of :func:`redeem` for an
+    unknown or mistyped code."""
+    with ops.connect() as con:
+        row = find(con, typed)
+    if row is None:
+        raise not_found(typed)
+    status = ("redeemed" if row.redeemed_at is not None else
+              "expired" if row.expires_at is not None and now > row.expires_at else "valid")
+    return CouponStatus(row.code, row.pool, row.offer, status, row.issued_at, row.expires_at,
+                        row.message_id, row.campaign, row.journey, row.redeemed_at,
+                        row.redeemed_order, row.redeemed_store)
