@@ -38,6 +38,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections.abc import Iterable
 
 ALPHABET = "23456789ABCDEFGHJKMNPRSTUVWXYZ"
 N = len(ALPHABET)
@@ -132,20 +133,27 @@ def normalise(typed: str) -> str:
     return _SEPARATORS.sub("", folded)
 
 
-def looks_mistyped(code: str) -> str | None:
+def looks_mistyped(code: str, shapes: Iterable[tuple[str, int]] | None = None) -> str | None:
     """For a normalised code that matches nothing stored: why it looks like a typing
-    mistake of one of Sen's codes, or ``None`` when it does not look like one."""
+    mistake of one of Sen's codes, or ``None`` when it does not look like one.
+
+    ``shapes`` are the (prefix, full length) of the generated pools: a code of
+    another shape is someone else's, not a slip (``None`` accepts any shape).
+    """
     if not (MIN_LENGTH + 1 <= len(code) <= MAX_CODE):
         return None
+    if shapes is not None and not any(code.startswith(p) and len(code) == n
+                                       for p, n in shapes):
+        return None
     excluded = sorted({c for c in code if c in "0O1ILQ"})
-    others = [c for c in code if c not in VALUE and c not in "0O1ILQ"]
-    if others:
+    if any(c not in VALUE and c not in "0O1ILQ" for c in code):
         return None
     if excluded:
         return (f"The code holds {', '.join(excluded)}, which coupon codes never contain; "
                 "check the code, a character looks mistyped.")
     if not is_valid(code):
-        return "Check the code, a character looks mistyped (the check character does not match)."
+        return ("The code's last character does not match the others: check the code, a "
+                "character looks mistyped.")
     return None
 
 

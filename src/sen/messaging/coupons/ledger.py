@@ -101,10 +101,14 @@ def find(con: sa.Connection, typed: str, *, lock: bool = False) -> Any | None:
     return next((rows[k] for k in keys if k in rows), None)
 
 
-def not_found(typed: str) -> CouponNotFoundError | CouponMistypedError:
-    """The error for a code nothing matches: mistyped when it looks like a slip."""
+def not_found(con: sa.Connection, typed: str) -> CouponNotFoundError | CouponMistypedError:
+    """The error for a code nothing matches: mistyped when it has the shape of a
+    generated pool's codes but cannot be one (see :func:`codes.looks_mistyped`)."""
     code = codes.normalise(typed)
-    why = codes.looks_mistyped(code)
+    p = coupon_pools.c
+    shapes = [(r.prefix, len(r.prefix) + r.length + 1) for r in con.execute(
+        sa.select(p.prefix, p.length).where(p.kind == GENERATED))]
+    why = codes.looks_mistyped(code, shapes)
     if why:
         return CouponMistypedError(why, field="code", rule="check_character")
     return CouponNotFoundError(f"No coupon has the code {code or typed!r}.",
@@ -226,7 +230,7 @@ def redeem(ops: sa.Engine, code: str, *, order_id: str, store: str | None,
     with ops.begin() as con:
         row = find(con, code, lock=True)
         if row is None:
-            raise not_found(code)
+            raise not_found(con, code)
         if row.redeemed_at is None:
             if row.expires_at is not None and at > row.expires_at:
                 raise CouponExpiredError(
@@ -289,8 +293,8 @@ def status_of(ops: sa.Engine, typed: str, *, now: datetime) -> CouponStatus:
     unknown or mistyped code."""
     with ops.connect() as con:
         row = find(con, typed)
-    if row is None:
-        raise not_found(typed)
+        if row is None:
+            raise not_found(con, typed)
     status = ("redeemed" if row.redeemed_at is not None else
               "expired" if row.expires_at is not None and now > row.expires_at else "valid")
     return CouponStatus(row.code, row.pool, row.offer, status, row.issued_at, row.expires_at,
