@@ -116,13 +116,12 @@ def not_found(con: sa.Connection, typed: str) -> CouponNotFoundError | CouponMis
                                "system must be uploaded to an imported pool first.")
 
 
-def _issued_props(code: str, pool: Pool, message: Any, campaign: str | None,
-                  expires_at: datetime | None) -> dict[str, Any]:
-    return {"coupon": code, "pool": pool.name, "offer": pool.offer,
-            "message_id": message.id if message else None, "campaign_id": campaign,
-            "journey_id": message.journey if message else None,
+def _issued_props(code: str, pool: Pool, message_id: int, message: Any,
+                  campaign: str | None, expires_at: datetime | None) -> dict[str, Any]:
+    return {"coupon": code, "pool": pool.name, "offer": pool.offer, "message_id": message_id,
+            "campaign_id": campaign, "journey_id": message.journey if message else None,
             "channel": message.channel if message else None,
-            "expires_at": expires_at.isoformat() if expires_at else None}
+            "expires_at": expires_at.isoformat() + "Z" if expires_at else None}
 
 
 def _insert_generated(con: sa.Connection, pool: Pool, values: dict[str, Any],
@@ -177,11 +176,11 @@ def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | N
         code = _insert_generated(con, found, values, rng or _SYSTEM_RNG)
     else:
         code = _draw_imported(con, found, values)
-    message = con.execute(sa.select(messages.c.id, messages.c.journey, messages.c.channel)
+    message = con.execute(sa.select(messages.c.journey, messages.c.channel)
                           .where(messages.c.id == message_id)).first()
     events.add(con, [events.LogEvent(
         f"coupon-issued:{code}", COUPON_ISSUED, record, now,
-        _issued_props(code, found, message, campaign, expires_at))])
+        _issued_props(code, found, message_id, message, campaign, expires_at))])
     return IssuedCoupon(code, pool, message_id, expires_at, found.offer, True)
 
 
