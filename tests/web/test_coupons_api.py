@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 
 from sen.config import Settings
 from sen.ingest.sources import WriteKeys, create_source
-from sen.messaging.coupons import create_pool, issue
+from sen.messaging.coupons import create_pool, import_codes, issue
 from sen.messaging.coupons.codes import ALPHABET
 from sen.messaging.events import utc_now
 from sen.messaging.model import COUPON_REDEEMED
@@ -173,3 +173,12 @@ def test_codes_from_csv_take_the_first_column_and_skip_a_header():
     assert coupons_api.codes_from_csv("mã\nA1\nB2\n".encode()) == ["A1", "B2"]
     assert coupons_api.codes_from_csv(b"A1,x\r\nB2,y\r\n") == ["A1", "B2"]
     assert coupons_api.codes_from_csv(b"\xef\xbb\xbfcode\tnote\nA1\tn\n") == ["A1"]
+
+
+async def test_a_retailer_code_with_a_slash_can_be_checked(till):
+    create_pool(till.store.ops, "hara", "Haravan", "imported", offer="Giảm 10%")
+    import_codes(till.store.ops, "hara", ["HR/2025/01"])
+    async with till.client(key=till.pos) as c:
+        r = await c.get("/v1/coupons/hr%2F2025%2F01")
+    assert r.status_code == 200 and r.json()["coupon"] == "HR/2025/01"
+    assert r.json()["status"] == "valid" and r.json()["offer"] == "Giảm 10%"

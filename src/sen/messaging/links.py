@@ -8,12 +8,8 @@ hits a real link once in 62⁶ ≈ 5.7·10¹⁰ tries. Unsubscribe tokens are th
 construction over the message id alone, under another domain separator and
 with eight signature characters, so a link code is never an unsubscribe token.
 
-**The key** (:func:`link_key`) is 32 random bytes made once and kept in
-``app_settings``, sealed with :class:`sen.store.secrets.SecretBox` like
-provider secrets. Whoever holds it can forge clicks and unsubscribe anyone,
-so a copy of the database alone must not be enough; every process that
-renders or resolves links already opens the box for provider secrets. It is
-never rotated: codes in messages already sent must keep working.
+**The key** (:func:`link_key`, in :mod:`sen.messaging.link_settings`) is 32
+random bytes made once and kept sealed in ``app_settings``.
 
 **Destinations.** :func:`destination` adds UTM parameters without replacing
 any the URL already has and, for the shop's own domains when the retailer
@@ -29,10 +25,8 @@ Clicks are judged by :func:`sen.messaging.bots.classify_click`.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,14 +34,20 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import orjson
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, field_validator
 
 from sen.errors import ValidationError
 from sen.messaging import events
 from sen.messaging.bots import classify_click
+from sen.messaging.link_settings import (
+    KEY_SETTING,
+    LINKS_SETTING,
+    LinkSettings,
+    link_key,
+    link_settings,
+    save_link_settings,
+)
 from sen.messaging.model import MESSAGE_CLICKED
-from sen.store.operational import app_settings, clicks, insert_ignore, messages
-from sen.store.secrets import SecretBox
+from sen.store.operational import clicks, messages
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _VALUE = {c: i for i, c in enumerate(BASE62)}
@@ -55,7 +55,6 @@ MAX_LINKS = len(BASE62)  # the index is one character
 LINK_SIGNATURE, UNSUBSCRIBE_SIGNATURE = 6, 8
 MAX_CODE = 40
 _LINK_DOMAIN, _UNSUBSCRIBE_DOMAIN = b"sen/link/v1", b"sen/unsubscribe/v1"
-KEY_SETTING, LINKS_SETTING = "messaging.link_key", "messaging.links"
 _UA_LIMIT = 512
 
 
@@ -124,57 +123,9 @@ def parse_unsubscribe_code(code: str, key: bytes) -> int | None:
     return _unb62(body)
 
 
-def link_key(ops: sa.Engine, box: SecretBox) -> bytes:
-    """Sen's link key, made on first use (every process then reads the same one)."""
-    t = app_settings
-    with ops.begin() as con:
-        sealed = con.execute(sa.select(t.c.value).where(t.c.key == KEY_SETTING)).scalar()
-        if sealed is None:
-            fresh = base64.b64encode(secrets.token_bytes(32)).decode()
-            insert_ignore(con, t, [{"key": KEY_SETTING, "value": box.seal(fresh),
-                                    "updated_by": "sen", "updated_at": events.utc_now()}])
-            sealed = con.execute(sa.select(t.c.value).where(t.c.key == KEY_SETTING)).scalar()
-    return base64.b64decode(box.open(sealed))
-
-
 def short_url(base_url: str, code: str) -> str:
     """The tracked link as printed in a message: ``{base}/l/{code}``."""
     return f"{base_url.rstrip('/')}/l/{code}"
-
-
-class LinkSettings(BaseModel):
-    """How tracked links decorate their destination (``app_settings['messaging.links']``)."""
-
-    utm: bool = Field(default=True, description="Add utm_source/medium/campaign/content.")
-    identity_domains: list[str] = Field(
-        default_factory=list,
-        description="The shop's own domains running analytics.js: links to them (and their "
-        "subdomains) carry ajs_uid/ajs_aid so the visit joins the recipient's profile. "
-        "Empty: never.")
-
-    @field_validator("identity_domains")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        return [d.strip().lower().lstrip(".") for d in value if d.strip()]
-
-    def identifies(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.identity_domains)
-
-
-def link_settings(con: sa.Connection) -> LinkSettings:
-    raw = con.execute(sa.select(app_settings.c.value)
-                      .where(app_settings.c.key == LINKS_SETTING)).scalar()
-    return LinkSettings.model_validate_json(raw) if raw else LinkSettings()
-
-
-def save_link_settings(ops: sa.Engine, settings: LinkSettings, by: str | None = None) -> None:
-    t = app_settings
-    values = {"value": settings.model_dump_json(), "updated_by": by,
-              "updated_at": events.utc_now()}
-    with ops.begin() as con:
-        if not con.execute(t.update().where(t.c.key == LINKS_SETTING).values(**values)).rowcount:
-            con.execute(t.insert().values(key=LINKS_SETTING, **values))
 
 
 def utm_for(*, channel: str, campaign: str | None = None, journey: str | None = None,
@@ -271,3 +222,10 @@ def record_click(ops: sa.Engine, code: str, *, key: bytes, ip: str | None,
                   template=m.template, variant=m.variant) if settings.utm else {}
     ajs = _ids(m.record) if not bot and settings.identifies(url) else None
     return Click(message_id, index, url, destination(url, utm=utm, ajs=ajs), bot, why, counted)
+
+
+__all__ = [
+    "KEY_SETTING", "LINKS_SETTING", "Click", "LinkSettings", "classify_click", "destination",
+    "link_code", "link_key", "link_settings", "parse_link_code", "parse_unsubscribe_code",
+    "record_click", "save_link_settings", "short_url", "unsubscribe_code", "utm_for",
+]

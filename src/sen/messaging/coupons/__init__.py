@@ -3,8 +3,8 @@ through the API and from orders on every ingest path.
 
 * :mod:`.codes`: the code alphabet and its check character (pure);
 * :mod:`.pools`: pools, uploads of a retailer's codes, counts;
-* :mod:`.ledger`: issuing (inside the dispatcher's transaction) and redeeming,
-  each with its event;
+* :mod:`.issuing`: a code per message, inside the dispatcher's transaction;
+* :mod:`.ledger`: finding and redeeming codes;
 * :mod:`.from_orders`: redemptions found in the ``orders`` projection.
 """
 
@@ -21,16 +21,14 @@ from sen.messaging.coupons.from_orders import (
     CouponRedeemer,
     redeem_from_orders,
 )
+from sen.messaging.coupons.issuing import IssuedCoupon, PoolEmptyError, issue
 from sen.messaging.coupons.ledger import (
     CouponAlreadyRedeemedError,
     CouponExpiredError,
     CouponMistypedError,
     CouponNotFoundError,
     CouponStatus,
-    IssuedCoupon,
-    PoolEmptyError,
     Redemption,
-    issue,
     redeem,
     status_of,
 )

@@ -1,10 +1,8 @@
-"""Issuing and redeeming coupons, each with its event for the log.
+"""Finding and redeeming coupons; a redemption writes its event for the log.
 
-Every state change writes its event to ``pending_events`` in the same
-transaction (see :mod:`sen.messaging.events`): ``Coupon Issued`` when a code
-is given to a message, ``Coupon Redeemed`` when an order uses it. Both have
-deterministic messageIds (``coupon-issued:<code>``, ``coupon-redeemed:<code>``),
-so a coupon has at most one of each in the log whatever is retried.
+A redemption and its ``Coupon Redeemed`` event are written in one transaction
+(see :mod:`sen.messaging.events`); the event's messageId is
+``coupon-redeemed:<code>``, so a coupon has at most one whatever is retried.
 
 Who a ``Coupon Redeemed`` event belongs to: the coupon's recipient (the record
 its message went to) when it was issued to someone, else the buyer's record.
@@ -15,11 +13,8 @@ anonymous (``a:pos:order:…``); the order, with its buyer, is linked through
 
 from __future__ import annotations
 
-import random
-import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,12 +22,9 @@ import sqlalchemy as sa
 from sen.errors import ConflictError, NotFoundError, ValidationError
 from sen.messaging import events
 from sen.messaging.coupons import codes
-from sen.messaging.coupons.pools import GENERATED, Pool, get_pool
-from sen.messaging.model import COUPON_ISSUED, COUPON_REDEEMED
-from sen.store.operational import coupon_pools, coupons, insert_ignore, messages
-
-_SYSTEM_RNG = secrets.SystemRandom()
-_COLLISION_TRIES = 20
+from sen.messaging.coupons.pools import GENERATED
+from sen.messaging.model import COUPON_REDEEMED
+from sen.store.operational import coupon_pools, coupons, messages
 
 
 class CouponNotFoundError(NotFoundError):
@@ -49,20 +41,6 @@ class CouponExpiredError(ConflictError):
 
 class CouponAlreadyRedeemedError(ConflictError):
     """Another order already used the coupon; ``details`` say when and where."""
-
-
-class PoolEmptyError(ConflictError):
-    """An imported pool has no unissued code left."""
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedCoupon:
-    code: str
-    pool: str
-    message_id: int
-    expires_at: datetime | None
-    offer: str
-    new: bool  # False when the message already held a code of this pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,74 +92,6 @@ def not_found(con: sa.Connection, typed: str) -> CouponNotFoundError | CouponMis
     return CouponNotFoundError(f"No coupon has the code {code or typed!r}.",
                                hint="Check the code with the customer; codes of the shop's own "
                                "system must be uploaded to an imported pool first.")
-
-
-def _issued_props(code: str, pool: Pool, message_id: int, message: Any,
-                  campaign: str | None, expires_at: datetime | None) -> dict[str, Any]:
-    return {"coupon": code, "pool": pool.name, "offer": pool.offer, "message_id": message_id,
-            "campaign_id": campaign, "journey_id": message.journey if message else None,
-            "channel": message.channel if message else None,
-            "expires_at": expires_at.isoformat() + "Z" if expires_at else None}
-
-
-def _insert_generated(con: sa.Connection, pool: Pool, values: dict[str, Any],
-                      rng: random.Random) -> str:
-    for _ in range(_COLLISION_TRIES):
-        code = codes.new_code(rng, pool.length, pool.prefix)
-        if insert_ignore(con, coupons, [{"code": code, "pool": pool.name, **values}]):
-            return code
-    raise ConflictError(f"Pool {pool.name!r} keeps making codes that exist already.",
-                        hint="Its codes are too short for how many were issued: create a pool "
-                        "with a longer length.")
-
-
-def _draw_imported(con: sa.Connection, pool: Pool, values: dict[str, Any]) -> str:
-    """The next unissued code, taken atomically: other transactions skip the row this
-    one locked (PostgreSQL), and SQLite runs one writer at a time."""
-    c = coupons.c
-    free = sa.and_(c.pool == pool.name, c.issued_at.is_(None), c.redeemed_at.is_(None))
-    for attempt in range(50):
-        pick = (sa.select(c.code).where(free).order_by(c.code).limit(1)
-                .with_for_update(skip_locked=True).scalar_subquery())
-        code = con.execute(sa.update(coupons).where(c.code == pick, c.issued_at.is_(None))
-                           .values(**values).returning(c.code)).scalar()
-        if code is not None:
-            return code
-        if con.execute(sa.select(c.code).where(free).limit(1)).first() is None:
-            break
-        time.sleep(0.01 * (attempt + 1))  # every free code is locked by another issuer
-    raise PoolEmptyError(f"The coupon pool {pool.name!r} has no codes left to give.",
-                         hint=f"Upload more codes (POST /api/coupon-pools/{pool.name}/codes) "
-                         "or point the template at another pool.")
-
-
-def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | None,
-          record: str | None, campaign: str | None, now: datetime,
-          rng: random.Random | None = None) -> IssuedCoupon:
-    """Give the message a code of ``pool``, inside the caller's transaction.
-
-    Issuing again for the same message returns the code it already holds.
-    Raises :class:`PoolEmptyError` when an imported pool has run out.
-    """
-    found = get_pool(con, pool)
-    c = coupons.c
-    held = con.execute(sa.select(c.code, c.expires_at).where(
-        c.message_id == message_id, c.pool == pool)).first()
-    if held is not None:
-        return IssuedCoupon(held.code, pool, message_id, held.expires_at, found.offer, False)
-    expires_at = now + timedelta(days=found.valid_days) if found.valid_days else None
-    values = {"campaign": campaign, "message_id": message_id, "profile_id": profile_id,
-              "record": record, "issued_at": now, "expires_at": expires_at}
-    if found.kind == GENERATED:
-        code = _insert_generated(con, found, values, rng or _SYSTEM_RNG)
-    else:
-        code = _draw_imported(con, found, values)
-    message = con.execute(sa.select(messages.c.journey, messages.c.channel)
-                          .where(messages.c.id == message_id)).first()
-    events.add(con, [events.LogEvent(
-        f"coupon-issued:{code}", COUPON_ISSUED, record, now,
-        _issued_props(code, found, message_id, message, campaign, expires_at))])
-    return IssuedCoupon(code, pool, message_id, expires_at, found.offer, True)
 
 
 def _local(at: datetime, tz: tzinfo) -> str:

@@ -126,7 +126,7 @@ def redeem_coupon(body: RedeemIn, request: Request) -> Any:
     return RedemptionOut.of(done)
 
 
-@router.get("/v1/coupons/{code}", response_model=CouponOut, responses={404: {}, 422: {}})
+@router.get("/v1/coupons/{code:path}", response_model=CouponOut, responses={404: {}, 422: {}})
 def check_coupon(code: str, request: Request) -> Any:
     """A coupon's offer and state, to check at the till without redeeming it."""
     try:
