@@ -1,9 +1,10 @@
 """Messaging's background work in ``sen serve``: dispatch, the event relay,
 consent from new customer data, coupons redeemed in orders, campaigns done.
 
-None of it runs on the event writer's thread: dispatch works on the
-operational store alone, the relay hands events to the writer like any
-request, and the readers of the analytical store use their own cursors.
+Only coupon redemption runs on the event writer's thread (it keeps its place
+in the analytical store): dispatch works on the operational store alone, the
+relay hands events to the writer like any request, and the consent reader
+uses its own cursor.
 Each loop logs and counts a failed pass and tries again at the next.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sen.messaging import campaigns, consent_events, events
-from sen.messaging.coupons import redeem_from_orders
+from sen.messaging.coupons.from_orders import CouponRedeemer
 from sen.store.operational import campaigns as campaigns_table
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,12 @@ class MessagingJobs:
             Loop("relay", settings.relay_interval_s, lambda: events.relay(m.ops, writer)),
             Loop("consent", max(settings.relay_interval_s, 2.0) if settings.relay_interval_s
                  else 0, lambda: consent_events.extract(m.engine, m.ops, now=m.now())),
-            Loop("coupons", max(settings.relay_interval_s, 2.0) if settings.relay_interval_s
-                 else 0, lambda: redeem_from_orders(m.engine, m.ops)),
             Loop("campaigns", 30.0 if settings.dispatch_interval_s else 0, self._finish),
         ]
+        # It writes its watermark in the analytical store, so it runs on the writer's thread.
+        self.coupons = CouponRedeemer(writer, m.engine, m.ops,
+                                      max(settings.relay_interval_s, 2.0)
+                                      if settings.relay_interval_s else 0)
 
     def _dispatch(self) -> int:
         m = self.messaging
@@ -103,9 +106,11 @@ class MessagingJobs:
     def start(self) -> MessagingJobs:
         for loop in self.loops:
             loop.start()
+        self.coupons.start()
         return self
 
     def stop(self) -> None:
+        self.coupons.stop()
         for loop in self.loops:
             loop.stop()
         if self._dispatcher is not None:
