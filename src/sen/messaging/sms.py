@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 GSM7_BASIC = frozenset(
@@ -64,7 +65,12 @@ def units(text: str, enc: Encoding) -> int:
 def measure(text: str) -> SmsLength:
     """The encoding, length and number of billed parts of ``text``."""
     enc = encoding(text)
-    n = units(text, enc)
+    return _length(enc, units(text, enc))
+
+
+@lru_cache(maxsize=4096)
+def _length(enc: Encoding, n: int) -> SmsLength:
+    """Parts depend only on the encoding and the length, so results are shared."""
     if n <= SINGLE[enc]:
         return SmsLength(enc, n, 1 if n else 0, SINGLE[enc], SINGLE[enc] - n)
     per = PART[enc]
