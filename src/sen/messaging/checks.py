@@ -157,6 +157,7 @@ def _part(part: Part, t: Any, known: Mapping[str, Field]) -> Iterator[Problem]:
     env = HTML if part.html else TEXT
     try:
         ast = env.parse(part.source)
+        names = meta.find_undeclared_variables(ast)  # also finds unknown filters
     except TemplateSyntaxError as exc:
         yield Problem(part.field, "syntax", "error",
                       f"Lỗi cú pháp ở dòng {exc.lineno}: {exc.message}. Kiểm tra các dấu "
@@ -165,7 +166,7 @@ def _part(part: Part, t: Any, known: Mapping[str, Field]) -> Iterator[Problem]:
                       "and {% %} marks.")
         return
     allowed = known.keys() | SERVICE_VARIABLES
-    names = meta.find_undeclared_variables(ast)  # Jinja's own "self" is not reported
+    # Jinja's own "self" is not reported as undeclared
     names |= {n.name for n in ast.find_all(nodes.Name) if n.name == "self"}
     for name in sorted(names - allowed):
         close = difflib.get_close_matches(name, list(allowed), n=1)

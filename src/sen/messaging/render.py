@@ -307,7 +307,9 @@ def advertising_sms(body: str, unsubscribe_url: str, settings: RenderSettings,
     text = body.strip()
     before, after = _opt_out(settings.sms_opt_out, strip or sms.encoding(text) == "gsm7")
     instruction = before if after is None else f"{before}{unsubscribe_url}{after}"
-    sep = " " if not text or text[-1] in ".!?" else ". "
+    if not text:
+        return f"{settings.advertising_label} {instruction}"
+    sep = " " if text[-1] in ".!?" else ". "
     return f"{settings.advertising_label} {text}{sep}{instruction}"
 
 

@@ -191,10 +191,11 @@ def _filter(node: nodes.Filter, env: Environment) -> Getter | None:
 
 def direct(ast: nodes.Template, env: Environment) -> Render | None:
     """A renderer for a template of text and simple outputs (not escaped), or None."""
-    if env.autoescape or len(ast.body) != 1 or not isinstance(ast.body[0], nodes.Output):
+    if env.autoescape or len(ast.body) > 1 or not all(isinstance(n, nodes.Output)
+                                                      for n in ast.body):
         return None
     pieces: list[str | Getter] = []
-    for node in ast.body[0].nodes:
+    for node in ast.body[0].nodes if ast.body else ():
         piece = node.data if isinstance(node, nodes.TemplateData) else _getter(node, env)
         if piece is None:
             return None
