@@ -12,8 +12,10 @@ gives the plain form retailers often send instead.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 GSM7_BASIC = frozenset(
@@ -21,6 +23,10 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# Compiled once: a message is measured at every render, so the scans run in C.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
+_EXTENSION = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+_MARKS = re.compile("[\u0300-\u036f]+")
 
 SINGLE = {"gsm7": 160, "ucs2": 70}
 PART = {"gsm7": 153, "ucs2": 67}
@@ -46,23 +52,25 @@ class SmsLength:
 
 def encoding(text: str) -> Encoding:
     """``gsm7`` when every character is in the GSM 03.38 alphabet, else ``ucs2``."""
-    for ch in text:
-        if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION:
-            return "ucs2"
-    return "gsm7"
+    return "ucs2" if _NOT_GSM7.search(text) else "gsm7"
 
 
 def units(text: str, enc: Encoding) -> int:
     """Septets (GSM-7, extension characters count two) or UTF-16 code units (UCS-2)."""
     if enc == "gsm7":
-        return len(text) + sum(1 for ch in text if ch in GSM7_EXTENSION)
+        return len(text) + len(_EXTENSION.findall(text))
     return len(text.encode("utf-16-le")) // 2
 
 
 def measure(text: str) -> SmsLength:
     """The encoding, length and number of billed parts of ``text``."""
     enc = encoding(text)
-    n = units(text, enc)
+    return _length(enc, units(text, enc))
+
+
+@lru_cache(maxsize=4096)
+def _length(enc: Encoding, n: int) -> SmsLength:
+    """Parts depend only on the encoding and the length, so results are shared."""
     if n <= SINGLE[enc]:
         return SmsLength(enc, n, 1 if n else 0, SINGLE[enc], SINGLE[enc] - n)
     per = PART[enc]
@@ -70,14 +78,14 @@ def measure(text: str) -> SmsLength:
     return SmsLength(enc, n, parts, per, parts * per - n)
 
 
-_NO_DECOMPOSITION = str.maketrans({"đ": "d", "Đ": "D"})
-
-
 def strip_diacritics(text: str) -> str:
     """Vietnamese without its marks: NFD, combining marks (U+0300–U+036F) dropped,
     đ/Đ mapped to d/D (they have no decomposition), then recomposed."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_NO_DECOMPOSITION))
-    kept = "".join(ch for ch in decomposed if not 0x300 <= ord(ch) <= 0x36F)
+    if text.isascii():
+        return text
+    kept = _MARKS.sub("", unicodedata.normalize("NFD", text))
+    if "đ" in kept or "Đ" in kept:
+        kept = kept.replace("đ", "d").replace("Đ", "D")
     return unicodedata.normalize("NFC", kept)
 
 
