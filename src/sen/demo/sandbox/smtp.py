@@ -57,16 +57,18 @@ class StoredMail:
     raw: bytes
     message: EmailMessage = field(repr=False)
     connection: int = 0
+    tls: bool = False
 
     def header(self, name: str) -> str | None:
         value = self.message[name]
         return None if value is None else str(value)
 
     def part(self, subtype: str) -> str | None:
-        """The decoded text of the ``text/<subtype>`` part, if there is one."""
+        """The ``text/<subtype>`` part as a reader shows it (decoded, canonical CRLF line
+        ends as newlines), if there is one."""
         for part in self.message.walk():
             if part.get_content_type() == f"text/{subtype}":
-                return part.get_content()
+                return part.get_content().replace("\r\n", "\n")
         return None
 
 
@@ -81,11 +83,13 @@ class SmtpSandbox:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
                  tls: ssl.SSLContext | None = None, implicit_tls: bool = False,
-                 users: dict[str, str] | None = None, sns: SnsTopic | None = None) -> None:
+                 users: dict[str, str] | None = None, sns: SnsTopic | None = None,
+                 ses_ids: bool = True) -> None:
         self.host, self.port = host, port or _free_port(host)
         self.tls, self.implicit_tls = tls, implicit_tls
         self.users = users or {}
         self.sns = sns
+        self.ses_ids = ses_ids  # False: answer like Postfix ("250 2.0.0 Ok: queued as …")
         self.messages: list[StoredMail] = []
         self.fail_next: list[str] = []
         self.fail_addresses: dict[str, str] = {}
@@ -101,7 +105,10 @@ class SmtpSandbox:
             self, hostname=self.host, port=self.port, server_hostname="sandbox.sen.test",
             ssl_context=self.tls if self.implicit_tls else None, tls_context=starttls,
             require_starttls=starttls is not None, authenticator=self._authenticate,
-            auth_required=bool(self.users), auth_require_tls=self.tls is not None,
+            # aiosmtpd counts only STARTTLS as TLS (on an implicit-TLS port all of it is),
+            # so there AUTH is offered as is and required at MAIL below.
+            auth_required=bool(self.users) and not self.implicit_tls,
+            auth_require_tls=starttls is not None,
             ready_timeout=10)
         self._controller.start()
         return self
@@ -139,6 +146,8 @@ class SmtpSandbox:
 
     async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, options: list[str]) -> str | None:
+        if self.users and not session.authenticated:
+            return "530 5.7.0 Authentication required"
         with self._lock:
             failure = self.fail_next.pop(0) if self.fail_next else None
         session.failure = failure  # type: ignore[attr-defined]
@@ -169,12 +178,13 @@ class SmtpSandbox:
         raw = bytes(envelope.original_content or b"")
         ses_id = f"0100{uuid.uuid4().hex[:12]}-{uuid.uuid4()}-000000"
         parsed = message_from_bytes(raw, policy=policy.default)
-        self.messages.append(StoredMail(ses_id, str(envelope.mail_from),
-                                        list(envelope.rcpt_tos), raw, parsed,  # type: ignore[arg-type]
-                                        getattr(server, "sandbox_number", 0)))
+        self.messages.append(StoredMail(
+            ses_id, str(envelope.mail_from), list(envelope.rcpt_tos), raw,
+            parsed, getattr(server, "sandbox_number", 0),  # type: ignore[arg-type]
+            tls=session.ssl is not None or self.implicit_tls))
         if failure == "drop_after_data":
             server.transport.close()
-        return f"250 Ok {ses_id}"
+        return f"250 Ok {ses_id}" if self.ses_ids else f"250 2.0.0 Ok: queued as {ses_id[4:14]}"
 
     # -- SES notifications -------------------------------------------------------
     def _mail(self, stored: StoredMail, with_headers: bool) -> dict[str, Any]:

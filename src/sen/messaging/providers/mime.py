@@ -3,11 +3,9 @@
 Pure functions, no I/O. Three things here are easy to get wrong with the
 standard library alone:
 
-* ``List-Unsubscribe`` holds URIs in angle brackets. The email package folds a
-  long header by turning it into RFC 2047 encoded words (``=?utf-8?q?...?=``),
-  which no mailbox provider decodes in that header, so the one-click link is
-  lost. Those headers are written as they are, folded only after a comma
-  (:class:`_Policy`).
+* Headers are written by :mod:`.headers`: ``List-Unsubscribe`` verbatim (the
+  email package would turn a long URI into encoded words no mailbox provider
+  reads there), Vietnamese text in encoded words that keep their spaces.
 * Advertising must carry ``List-Unsubscribe`` with an HTTPS URI and
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): Gmail and
   Yahoo require one-click unsubscription of bulk senders, and
@@ -27,14 +25,13 @@ import binascii
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import EmailPolicy
 from email.utils import format_datetime
 from html.parser import HTMLParser
 
 from sen.messaging.model import OutgoingMessage, Purpose
+from sen.messaging.providers.headers import POLICY
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
-RAW_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 # Headers Sen writes itself; a template or the dispatcher may not set them.
 RESERVED = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id",
                       "mime-version", "content-type", "content-transfer-encoding", "sender"})
@@ -47,30 +44,6 @@ class MessageRefused(ValueError):
     def __init__(self, message: str, hint: str) -> None:
         self.hint = hint
         super().__init__(message)
-
-
-class _Policy(EmailPolicy):
-    """SMTP line endings, 7-bit bodies, and List-Unsubscribe headers kept verbatim."""
-
-    def fold(self, name: str, value: str) -> str:
-        if name.lower() in RAW_HEADERS:
-            return _fold_raw(name, str(value), self.linesep)
-        return super().fold(name, value)
-
-    def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() in RAW_HEADERS:
-            return _fold_raw(name, str(value), self.linesep).encode("ascii")
-        return super().fold_binary(name, value)
-
-
-POLICY = _Policy(linesep="\r\n", cte_type="7bit")
-
-
-def _fold_raw(name: str, value: str, linesep: str) -> str:
-    """``Name: <a>, <b>`` with each further URI on a continuation line (RFC 5322 folding
-    at the white space after a comma), never re-encoded."""
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    return f"{name}: " + f",{linesep} ".join(parts) + linesep
 
 
 def message_id_for(key: str, domain: str) -> str:

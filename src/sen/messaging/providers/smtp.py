@@ -27,6 +27,7 @@ with ``retry_after`` so the dispatcher's worker moves on to other domains.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import smtplib
@@ -181,7 +182,7 @@ class SmtpProvider(Provider):
                 smtp.starttls(context=self._tls_context())
                 smtp.ehlo()
             if cfg.username:
-                smtp.login(cfg.username, self._secrets.password)
+                _login(smtp, cfg.username, self._secrets.password)
             return smtp
         except (smtplib.SMTPException, OSError) as exc:
             if smtp is not None:
@@ -199,6 +200,21 @@ class SmtpProvider(Provider):
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     self._smtp.quit()
                 self._drop()
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH; smtplib encodes credentials as ASCII, so others go as AUTH PLAIN in UTF-8
+    (RFC 4616), which a password with Vietnamese letters needs."""
+    if (username + password).isascii():
+        smtp.login(username, password)
+        return
+    if "plain" not in smtp.esmtp_features.get("auth", "").lower().split():
+        raise smtplib.SMTPAuthenticationError(
+            504, b"non-ASCII credentials need AUTH PLAIN, which the relay does not offer")
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode()
+    code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 def _close(smtp: smtplib.SMTP) -> None:
