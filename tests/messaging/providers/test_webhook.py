@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -150,3 +151,17 @@ NOW = 1_757_000_000
 ])
 def test_verify_signature(header, body, now, ok) -> None:
     assert verify_signature(SECRET, header, body, now) is ok
+
+
+def test_the_receiver_snippet_in_the_docs_verifies_and_refuses(receiver) -> None:
+    """docs/providers.md shows receivers a few lines of Python; they must work."""
+    docs = (Path(__file__).parents[3] / "docs" / "providers.md").read_text()
+    snippet = docs.split("**Verifying at the receiver.**")[1].split("```python")[1] \
+        .split("```")[0]
+    scope: dict = {}
+    exec(snippet, scope)  # noqa: S102 - the documented code, run as a receiver would
+    now = int(time.time())
+    assert scope["verify"](SECRET, sign(SECRET, now, BODY), BODY)
+    assert not scope["verify"](SECRET, sign(SECRET, now, BODY), BODY + b"x")
+    assert not scope["verify"](SECRET, sign(SECRET, now - 600, BODY), BODY)
+    assert not scope["verify"](SECRET, "t=1,v1=00", BODY)

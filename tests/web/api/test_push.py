@@ -2,82 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import http_ece
-import httpx
 import pytest
-import sqlalchemy as sa
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from fastapi import FastAPI
 
-from sen.config import Settings
 from sen.demo.sandbox.push import PushService
 from sen.demo.sandbox.serve import Served
-from sen.ingest.sources import WriteKeys, create_source, set_enabled
+from sen.ingest.sources import set_enabled
 from sen.messaging import push
 from sen.messaging.model import Channel, OutgoingMessage, Purpose
 from sen.messaging.providers import build
-from sen.store import operational
 from sen.store.secrets import SecretBox
-from sen.web.api import push as push_api
-
-WRITE_KEY = "sk_shop_web_key"
-ORIGIN = "https://shop.example.vn"
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def basic(key: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
-
-
-class Browser:
-    def __init__(self, endpoint: str) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        self.endpoint = endpoint
-
-    def to_json(self) -> dict:
-        """PushSubscription.toJSON()."""
-        return {"endpoint": self.endpoint, "expirationTime": None, "keys": {
-            "p256dh": b64(self.key.public_key().public_bytes(
-                serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)),
-            "auth": b64(self.auth)}}
-
-
-@pytest.fixture
-def ops(tmp_path: Path) -> Iterator[sa.Engine]:
-    """SQLite only: the store itself runs on both backends in tests/messaging/test_push.py."""
-    engine = operational.connect(f"sqlite:///{tmp_path / 'ops.sqlite'}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def app(ops: sa.Engine, tmp_path: Path) -> FastAPI:
-    create_source(ops, "shop-web", "web", write_key=WRITE_KEY)
-    app = FastAPI()
-    app.include_router(push_api.router)
-    app.state.ops = ops
-    app.state.write_keys = WriteKeys(ops)
-    app.state.settings = Settings(data_dir=tmp_path,
-                                  encryption_key=Fernet.generate_key().decode())
-    return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[httpx.Client]:
-    with Served(app) as served, httpx.Client(base_url=served.url) as c:
-        yield c
+from tests.web.api.subscriptions import ORIGIN, WRITE_KEY, Browser, basic
 
 
 def test_the_public_key_is_made_once_and_served_to_any_origin(client, app) -> None:
