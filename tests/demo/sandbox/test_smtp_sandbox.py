@@ -39,9 +39,11 @@ def test_auth_is_offered_only_after_starttls(ca) -> None:
         assert smtp.has_extn("auth")
         with pytest.raises(smtplib.SMTPAuthenticationError):
             smtp.login("u", "wrong")
-        smtp.login("u", "p")
+        smtp.user, smtp.password = "u", "p"
+        assert smtp.auth("LOGIN", smtp.auth_login, initial_response_ok=False)[0] == 235
         assert smtp.sendmail("a@shop.vn", ["b@gmail.com"], MAIL) == {}
     assert relay.messages[0].part("plain") == "hello\n" and relay.messages[0].tls
+    assert relay.logins == ["LOGIN:u"]
 
 
 def test_the_final_reply_carries_an_id_like_ses() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sen.demo.sandbox.smtp import SmtpSandbox
-from sen.errors import ProviderError
+from sen.errors import ConfigError, ProviderError
 from sen.messaging.model import Channel, OutgoingMessage, Purpose
 from sen.messaging.providers import build
 from sen.messaging.providers.mime import message_id_for
@@ -223,3 +223,12 @@ def test_nothing_listening_is_transient() -> None:
     with pytest.raises(ProviderError) as caught:
         sender.send(email(purpose=Purpose.CARE, headers={}))
     assert caught.value.transient and caught.value.code == "connection"
+
+
+@pytest.mark.parametrize("field, value", [("from_address", "Cửa hàng"),
+                                          ("reply_to", "Sen <cskh@shop.vn>"),
+                                          ("return_path", "bounces@")])
+def test_addresses_in_the_settings_are_plain_addresses(field, value) -> None:
+    settings = {"host": "h", "from_address": "cuahang@shop.example.vn", field: value}
+    with pytest.raises(ConfigError, match=field):
+        build("smtp", "email-main", settings, {})

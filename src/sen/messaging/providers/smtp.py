@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sen.errors import ProviderError
 from sen.messaging.model import Channel, OutgoingMessage, SendResult
@@ -47,6 +47,7 @@ from sen.messaging.providers.base import Provider
 from sen.messaging.providers.smtp_replies import SmtpFailure, classify, run_transaction
 from sen.messaging.providers.throttle import Busy, DomainThrottle, domain_of
 
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SES_ID = re.compile(r"^(?:\d\.\d{1,3}\.\d{1,3}\s+)?ok\s+<?([A-Za-z0-9._-]+)>?\s*$", re.I)
 
 
@@ -87,6 +88,13 @@ class SmtpSettings(BaseModel):
     sns_signing_certificates: str = Field(
         default="", description="SES notifications: PEM certificate(s) SNS signs with; "
         "when set, every notification's signature is checked against them.")
+
+    @field_validator("from_address", "reply_to", "return_path")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not _ADDRESS.match(value):
+            raise ValueError("use a plain address such as cskh@shop.vn")
+        return value
 
 
 class SmtpSecrets(BaseModel):
