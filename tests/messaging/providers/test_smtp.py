@@ -195,6 +195,29 @@ def test_an_untrusted_certificate_is_refused(relay) -> None:
     assert relay.messages == []
 
 
+def test_certificate_checks_can_be_turned_off_for_a_local_relay(relay) -> None:
+    sender = provider(relay, None, verify_certificates=False)
+    sender.send(email())
+    sender.close()
+    assert relay.messages[0].tls
+
+
+def test_a_plain_relay_without_auth() -> None:
+    with SmtpSandbox() as relay:
+        sender = provider(relay, None, security="none", username=None)
+        sender.send(email())
+        sender.close()
+        assert len(relay.messages) == 1 and not relay.messages[0].tls and relay.logins == []
+
+
+def test_a_missing_ca_file_is_a_setting_to_fix(relay, tmp_path) -> None:
+    sender = provider(relay, tmp_path / "missing.pem")
+    with pytest.raises(ProviderError) as caught:
+        sender.send(email())
+    assert not caught.value.transient and caught.value.code == "ca_file"
+    assert "ca_file" in caught.value.hint
+
+
 def test_implicit_tls_on_its_own_port(server_tls, ca_file) -> None:
     with SmtpSandbox(tls=server_tls, implicit_tls=True,
                      users={SMTP_USER: SMTP_PASSWORD}) as relay:

@@ -129,7 +129,7 @@ class SmtpProvider(Provider):
             raise ProviderError(str(exc), provider=self.name, hint=exc.hint) from exc
         self._wait_for_slot(message.address)
         with self._lock:
-            code, reply = self._deliver(message.address, mime.as_bytes(mail))
+            _, reply = self._deliver(message.address, mime.as_bytes(mail))
         found = _SES_ID.match(reply)
         return SendResult(provider_id=found.group(1) if found else mail["Message-ID"])
 
@@ -170,7 +170,13 @@ class SmtpProvider(Provider):
         return self._smtp
 
     def _tls_context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context(cafile=self.config.ca_file)
+        try:
+            ctx = ssl.create_default_context(cafile=self.config.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ProviderError(f"The ca_file {self.config.ca_file} cannot be read: {exc}.",
+                                provider=self.name, code="ca_file",
+                                hint="Point ca_file at a PEM certificate file, or empty it to "
+                                "trust the system's authorities.") from exc
         if not self.config.verify_certificates:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
