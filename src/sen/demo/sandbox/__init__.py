@@ -1,13 +1,17 @@
-"""Local stand-ins for the messaging providers, speaking their documented wire formats.
+"""Local stand-ins for the services Sen's messaging talks to, each on its real protocol.
 
-The tests send through them over real HTTP, and ``sen demo up`` runs them so a
-marketer can watch a campaign arrive (``GET /_sandbox/messages`` is the inbox).
-Each is written from the provider's documentation, not from Sen's clients, and
-says in its docstring where it had to guess.
+* SMS: :mod:`.esms`, :mod:`.speedsms`, :mod:`.http_sms`; Zalo ZNS and its OAuth:
+  :mod:`.zalo` (``GET /_sandbox/messages`` is each one's inbox);
+* :mod:`.smtp`: an SMTP relay (STARTTLS or TLS, AUTH) answering like Amazon SES,
+  posting SES notifications through :mod:`.sns`, a signing SNS topic;
+* :mod:`.push`: a Web Push service (RFC 8030, 8291, 8292);
+* :mod:`.webhook`: a system receiving Sen's signed webhooks;
+* :mod:`.certs`: a local certificate authority for their TLS.
 
->>> esms = EsmsSandbox()
->>> with serve_in_thread(esms.app()) as url:  # doctest: +SKIP
-...     ...
+Tests send through them over real connections, and ``sen demo up`` runs them so a
+marketer can watch a campaign arrive. Each is written from the provider's
+documentation, not from Sen's clients (they import nothing from
+:mod:`sen.messaging`), and says in its docstring where it had to guess.
 """
 
 from sen.demo.sandbox.common import Accepted, Fault, Faults, Sandbox

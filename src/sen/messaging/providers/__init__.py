@@ -57,8 +57,11 @@ def _parse(model: type[BaseModel], data: dict[str, Any], what: str) -> BaseModel
 
 def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any], *,
           client: httpx.Client | None = None, **extra: Any) -> Provider:
-    """A provider of ``kind`` named ``name`` from its stored settings and secrets;
-    ``extra`` goes to the kind's factory (a token store, a clock)."""
+    """A provider of ``kind`` named ``name`` from its stored settings and secrets.
+
+    ``extra`` goes to the provider's constructor as it is (web push takes Sen's
+    VAPID keys this way: they live in the operational store, not in the provider's
+    secrets)."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ConfigError(f"There is no provider kind '{kind}'.",
@@ -92,6 +95,18 @@ register(ProviderKind(
 register(ProviderKind(
     "zalo", Channel.ZALO, ("Zalo ZNS", "Zalo ZNS"),
     zalo.ZaloConfig, zalo.ZaloSecrets, zalo.ZaloProvider, zalo_webhook.parse_webhook))
+
+# Provider modules import this package's base, so they are imported after it is defined.
+from sen.messaging.providers import ses, smtp, webhook, webpush  # noqa: E402
+
+register(ProviderKind("smtp", Channel.EMAIL, ("Email (SMTP)", "Email (SMTP)"), smtp.SmtpSettings,
+                      smtp.SmtpSecrets, smtp.SmtpProvider, ses.parse_webhook))
+register(ProviderKind("webpush", Channel.PUSH, ("Thông báo đẩy trên web", "Web Push"),
+                      webpush.WebPushSettings, webpush.WebPushSecrets,
+                      webpush.WebPushProvider))
+register(ProviderKind("webhook", Channel.WEBHOOK, ("Webhook", "Webhook"),
+                      webhook.WebhookSettings, webhook.WebhookSecrets,
+                      webhook.WebhookProvider))
 
 __all__ = ["KINDS", "Provider", "ProviderKind", "WebhookRequest", "WebhookResult", "build",
            "register"]
