@@ -44,7 +44,7 @@ import orjson
 import sqlalchemy as sa
 
 from sen.errors import ProviderError, SenError
-from sen.messaging import consent, events
+from sen.messaging import consent, events, push
 from sen.messaging.model import (
     MESSAGE_FAILED,
     MESSAGE_SENT,
@@ -312,6 +312,7 @@ class Dispatcher:
                 results: Sequence[SendResult | ProviderError], done: Dispatched) -> None:
         now = self.clock()
         fallbacks: list[tuple[Any, list[Route]]] = []
+        gone: list[str] = []
         with self.ops.begin() as con:
             for (row, _), result in zip(ready, results, strict=True):
                 if isinstance(result, SendResult):
@@ -337,9 +338,13 @@ class Dispatcher:
                     if result.recipient:
                         mark_unreachable(con, row.channel, row.address, result.code or "",
                                          result.message, now)
+                        if row.channel == Channel.PUSH:
+                            gone.append(row.address)
                         remaining = fallback_routes(row.fallback)
                         if remaining:
                             fallbacks.append((row, remaining))
+        for endpoint in gone:  # the browser unsubscribed: stop keeping its subscription
+            push.remove(self.ops, endpoint, "gone", now=now)
         for row, remaining in fallbacks:
             done.fallbacks += fall_back(self.ops, row, remaining, self.policy(), self.zone, now)
 

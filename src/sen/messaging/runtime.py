@@ -20,7 +20,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from sen.errors import ProviderError, SenError
-from sen.messaging import audience, campaigns, context, links, provider_store, render, templates
+from sen.messaging import (
+    audience,
+    campaigns,
+    context,
+    links,
+    provider_store,
+    push,
+    render,
+    templates,
+)
 from sen.messaging import settings as msettings
 from sen.messaging.campaigns import CampaignDefinition
 from sen.messaging.compose import Composer
@@ -127,7 +136,8 @@ class Messaging:
     def _provider_extra(self) -> dict[str, Any]:
         """What factories share across processes: Zalo's single-use refresh tokens
         live in the operational store, so two dispatchers never burn each other's."""
-        return {"tokens": ProviderTokens(self.ops, self.box)}
+        return {"tokens": ProviderTokens(self.ops, self.box),
+                "vapid": push.vapid_keys(self.ops, self.box)}
 
     def provider_test(self, name: str, address: str, text: str) -> dict[str, Any]:
         """Send one message straight through a provider: ``ok`` and its id, or the
