@@ -283,6 +283,8 @@ class Dispatcher:
             try:
                 out = guarded.call(fn)
                 return out if isinstance(out, list) else [out]
+            except _BatchFailed as exc:
+                return exc.results
             except ProviderError as exc:
                 return [exc] * size
             except Exception as exc:  # noqa: BLE001 - a provider bug must not lose the batch
@@ -294,7 +296,7 @@ class Dispatcher:
             results: list[SendResult | ProviderError] = []
             for start in range(0, len(messages), provider.max_batch):
                 part = messages[start:start + provider.max_batch]
-                results += guard(lambda p=part: provider.send_batch(p), len(part))
+                results += guard(lambda p=part: _whole(provider.send_batch(p)), len(part))
             return results
         return [r for rs in self._threads.map(
             lambda msg: guard(lambda: provider.send(msg), 1), messages) for r in rs]
@@ -364,6 +366,21 @@ class Dispatcher:
             message_id=f"failed:{row.id}", event=MESSAGE_FAILED, record=row.record,
             timestamp=now, properties=message_properties(row, reason=error[:500], code=code,
                                                          provider=row.provider))])
+
+
+class _BatchFailed(Exception):  # noqa: N818 - a signal to the circuit breaker, not an error
+    """A batch every message of which failed transiently: the provider is down, and
+    the circuit breaker must count it (a batch call itself returns, not raises)."""
+
+    def __init__(self, results: list[SendResult | ProviderError]) -> None:
+        self.results = results
+        super().__init__("every message of the batch failed")
+
+
+def _whole(results: list[SendResult | ProviderError]) -> list[SendResult | ProviderError]:
+    if results and all(isinstance(r, ProviderError) and r.transient for r in results):
+        raise _BatchFailed(results)
+    return results
 
 
 def mark_sent(con: sa.Connection, row: Any, result: SendResult, now: datetime) -> None:
