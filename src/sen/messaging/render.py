@@ -38,8 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sen.errors import ValidationError
 from sen.messaging import sms
+from sen.messaging.direct import Render, direct
 from sen.messaging.model import Channel, Purpose
-from sen.messaging.sandbox import HTML, TEXT, URL, Part, Render, direct, parts, strip_source
+from sen.messaging.sandbox import HTML, TEXT, URL, Part, parts, strip_source
 
 SERVICE_VARIABLES = frozenset({"coupon", "unsubscribe_url"})
 """Names a template may use that come from the message's services, not the profile."""
@@ -200,23 +201,29 @@ def variables(template: Any) -> set[str]:
     return set(compile_template(template).variables)
 
 
-@lru_cache(maxsize=4096)
-def _offset(minute: datetime, timezone: str) -> timedelta:
-    """The zone's offset from UTC at a (naive UTC) minute: offsets change on whole
-    minutes, and a broadcast issues its coupons within a few of them."""
-    return minute.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).utcoffset() \
-        or timedelta(0)
+_DATES: dict[tuple, str] = {}
 
 
 def local_date(moment: datetime | date | None, timezone: str) -> str:
-    """``23/11/2026``: a date as it is, a (naive UTC) moment in the retailer's zone."""
+    """``23/11/2026``: a date as it is, a (naive UTC) moment in the retailer's zone.
+
+    A day changes only on a whole minute in any zone, so the answer is kept per
+    minute: a broadcast issues its coupons within a few of them."""
     if moment is None:
         return ""
-    if isinstance(moment, datetime):
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        moment = moment + _offset(moment.replace(second=0, microsecond=0), timezone)
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+    if not isinstance(moment, datetime):
+        return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, timezone)
+    text = _DATES.get(key)
+    if text is None:
+        day = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+        text = f"{day.day:02d}/{day.month:02d}/{day.year}"
+        if len(_DATES) >= 10_000:
+            _DATES.clear()
+        _DATES[key] = text
+    return text
 
 
 class LazyCoupon:
