@@ -24,6 +24,7 @@ compile time.
 from __future__ import annotations
 
 import html as html_lib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -256,6 +257,20 @@ class LazyCoupon:
         return self.code
 
 
+# In HTML, an address that is loaded rather than clicked (an image, a stylesheet, a
+# form's target) keeps its own: tracking it would count every open as a click.
+_EMBEDDED = re.compile(r"""(?i)(?:\b(?:src|srcset|background|poster|action)\s*=\s*["']?"""
+                       r"""|url\(\s*["']?)$""")
+
+
+def _loaded(html: str, at: int) -> bool:
+    """Whether the address at ``at`` is one the page loads itself."""
+    if _EMBEDDED.search(html, max(0, at - 24), at):
+        return True
+    tag = html.rfind("<", 0, at)
+    return tag >= 0 and html[tag:tag + 5].lower() == "<link" and ">" not in html[tag:at]
+
+
 class _Links:
     """Swaps each URL of the output for its short link, one index per distinct URL."""
 
@@ -281,7 +296,7 @@ class _Links:
         out, last = [], 0
         while at >= 0:
             m = URL.match(text, at)
-            if m is None:
+            if m is None or (html and _loaded(text, at)):
                 at = text.find("http", at + 4)
                 continue
             if html:
