@@ -27,9 +27,10 @@ from pydantic import ValidationError as PydanticError
 
 from sen.errors import ConflictError, NotFoundError, ValidationError
 from sen.messaging import checks, context
+from sen.messaging.compiling import fingerprint
 from sen.messaging.events import utc_now
 from sen.messaging.model import Channel, Purpose
-from sen.messaging.render import DEFAULT_SETTINGS, RenderSettings, fingerprint
+from sen.messaging.render import DEFAULT_SETTINGS, RenderSettings
 from sen.store.operational import app_settings
 from sen.store.operational import templates as table
 
@@ -163,7 +164,10 @@ def list_templates(ops: sa.Engine, *, channel: Channel | str | None = None,
     """Templates by name; archived ones only when asked."""
     query = sa.select(table).order_by(table.c.name)
     if channel is not None:
-        query = query.where(table.c.channel == str(Channel(channel)))
+        if channel not in set(Channel):
+            raise ValidationError(f"Unknown channel {channel!r}; use one of "
+                                  f"{', '.join(Channel)}.", field="channel", rule="enum")
+        query = query.where(table.c.channel == str(channel))
     if not archived:
         query = query.where(table.c.archived == sa.false())
     with ops.connect() as con:
@@ -186,19 +190,27 @@ def save(ops: sa.Engine, template: Template, *,
     with ops.begin() as con:
         row = con.execute(sa.select(table).where(table.c.name == template.name)).first()
         if row is None:
-            try:
-                with con.begin_nested():
-                    con.execute(sa.insert(table).values(name=template.name, version=1,
-                                                        created_by=actor, created_at=now,
-                                                        **values))
-            except sa.exc.IntegrityError as exc:
+            row = {"name": template.name, "version": 1, "created_by": actor,
+                   "created_at": now, **values}
+            if not _insert_new(con, row):
                 raise ConflictError(f"A template named '{template.name}' was just created "
-                                    "by someone else.", hint="Reload it and save again.") from exc
+                                    "by someone else.", hint="Reload it and save again.")
             changed = True
         else:
             changed = _update(con, row, template, values)
     return Saved(get(ops, template.name), [p for p in problems if p.severity != "error"],
                  changed)
+
+
+def _insert_new(con: sa.Connection, row: dict[str, Any]) -> bool:
+    """Insert a template unless one of that name exists; whether it went in. RETURNING
+    says so on both backends (SQLAlchemy keeps no INSERT row count on PostgreSQL)."""
+    if con.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**row).on_conflict_do_nothing().returning(table.c.name)
+    return con.execute(statement).first() is not None
 
 
 def _update(con: sa.Connection, row: Any, template: Template, values: dict) -> bool:
