@@ -25,7 +25,10 @@ def found(template: Template, fields: Any = FIELDS) -> set[tuple[str, str, str]]
 E, W = "error", "warning"
 CASES: list[tuple[str, Template, set[tuple[str, str, str]]]] = [
     ("clean", tpl(body="Chào {{ xung_ho }} {{ first_name | default('bạn') }}! "
-                       "Mua tại https://vela.vn/sale, mã {{ coupon }}"), set()),
+                       "Mua tại https://vela.vn/sale, mã {{ coupon }}", coupon_pool="bf"),
+     set()),
+    ("coupon without a pool", tpl(body="Mã {{ coupon }}"),
+     {("coupon_pool", "coupon_pool_missing", E)}),
     ("or is a fallback", tpl(body="Chào {{ first_name or 'bạn' }}"), set()),
     ("tested by if", tpl(body="{% if first_name %}Chào {{ first_name }}{% endif %}"), set()),
     ("never empty", tpl(body="{{ xung_ho }} {{ spend_text }} {{ orders }}"), set()),
@@ -65,8 +68,8 @@ CASES: list[tuple[str, Template, set[tuple[str, str, str]]]] = [
     ("zns unknown field", tpl("zalo", zns=ZnsSpec(template_id="1", params={"ten": "fist"})),
      {("zns.params.ten", "unknown_variable", E)}),
     ("zns mapped", tpl("zalo", zns=ZnsSpec(template_id="1", params={
-        "ten": "first_name | default('Quý khách')", "ma": "coupon", "tien": "spend_text"})),
-     set()),
+        "ten": "first_name | default('Quý khách')", "ma": "coupon", "tien": "spend_text"}),
+        coupon_pool="bf"), set()),
     ("zalo needs zns", tpl("zalo"), {("zns.template_id", "required", E)}),
     ("push without title", tpl("push", body="x", push=PushSpec(url="https://vela.vn")),
      {("push.title", "required", E)}),

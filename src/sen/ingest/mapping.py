@@ -22,7 +22,8 @@ Format = Literal["csv", "xlsx", "ndjson", "parquet"]
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "name", "phone", "email", "gender", "birth_date", "province",
-                  "address", "zalo_id", "loyalty_card", "store_code", "created_at"),
+                  "address", "zalo_id", "loyalty_card", "store_code", "created_at",
+                  "consent_advertising", "consent_sms", "consent_zalo", "consent_email"),
     "orders": ("order_id", "ordered_at", "customer_id", "phone", "email", "customer_name",
                "channel", "store_code", "marketplace", "buyer_id", "status", "currency",
                "shipping", "order_discount", "order_coupon", "total", "sku", "product_id",

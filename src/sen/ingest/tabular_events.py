@@ -17,7 +17,8 @@ from sen.ingest.readers import sql_str
 
 _CONTEXT = """'{"library":{"name":"sen-import"}}'"""
 _CUSTOMER_TRAITS = ("name", "phone", "email", "gender", "birth_date", "province", "address",
-                    "zalo_id", "loyalty_card", "store_code", "created_at")
+                    "zalo_id", "loyalty_card", "store_code", "created_at",
+                    "consent_advertising", "consent_sms", "consent_zalo", "consent_email")
 
 
 def _event_select(*, message_id: str, type_: str, event: str, user_id: str,

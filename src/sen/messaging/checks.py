@@ -246,10 +246,23 @@ def _trial(t: Any, known: Mapping[str, Field]) -> Iterator[Problem]:
             return
 
 
+def _coupon_pool(t: Any) -> Iterator[Problem]:
+    try:
+        compiled = compile_template(t)
+    except ValidationError:
+        return
+    if compiled.uses_coupon and not getattr(t, "coupon_pool", None):
+        yield Problem("coupon_pool", "coupon_pool_missing", "error",
+                      "Mẫu tin in mã giảm giá nhưng chưa chọn kho mã: hãy chọn kho mã để mỗi "
+                      "tin nhận một mã riêng.",
+                      "The template prints a coupon but names no coupon pool: choose one so "
+                      "each message gets its own code.")
+
+
 def check(template: Any, fields: Iterable[Field] | Mapping[str, Field]) -> list[Problem]:
     """Every problem of ``template`` against the field catalogue ``fields``."""
     known = dict(fields) if isinstance(fields, Mapping) else {f.name: f for f in fields}
-    problems = list(_structure(template))
+    problems = list(_structure(template)) + list(_coupon_pool(template))
     for part in parts(template):
         if part.field.split(".")[0] in _PARTS[Channel(template.channel)] and part.source:
             problems += _part(part, template, known)

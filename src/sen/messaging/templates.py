@@ -81,6 +81,8 @@ class Template(BaseModel):
     zns: ZnsSpec | None = None
     push: PushSpec | None = None
     webhook: dict[str, Any] | None = None
+    coupon_pool: str | None = Field(None, max_length=100, description=(
+        "The pool a printed coupon is drawn from (one code per message)."))
     strip_diacritics: bool = False
     version: int | None = None
     archived: bool = False
@@ -125,6 +127,8 @@ def _data(template: Template) -> str:
             if getattr(template, k) is not None}
     if template.webhook is not None:
         data["webhook"] = template.webhook
+    if template.coupon_pool:
+        data["coupon_pool"] = template.coupon_pool
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
@@ -135,7 +139,8 @@ def _from_row(row: Any) -> Template:
         purpose=Purpose(row.purpose), subject=row.subject, html=row.html, body=row.body,
         zns=ZnsSpec(**data["zns"]) if "zns" in data else None,
         push=PushSpec(**data["push"]) if "push" in data else None,
-        webhook=data.get("webhook"), strip_diacritics=row.strip_diacritics,
+        webhook=data.get("webhook"), coupon_pool=data.get("coupon_pool"),
+        strip_diacritics=row.strip_diacritics,
         version=row.version, archived=row.archived, created_by=row.created_by,
         updated_at=row.updated_at)
 

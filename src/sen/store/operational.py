@@ -309,6 +309,10 @@ coupons = sa.Table(
     sa.Column("redeemed_store", sa.String(60)),
     sa.Column("redeemed_channel", sa.String(30)),
     sa.Column("redeemed_source", sa.String(100)),
+    # The codes an imported pool can still hand out, so drawing one is a lookup.
+    sa.Index("ix_coupons_pool_free", "pool", "code",
+             postgresql_where=sa.text("issued_at IS NULL AND redeemed_at IS NULL"),
+             sqlite_where=sa.text("issued_at IS NULL AND redeemed_at IS NULL")),
 )
 
 push_subscriptions = sa.Table(
@@ -394,7 +398,9 @@ def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = con.execute(insert(table).on_conflict_do_nothing(), rows)
+    # Without preserve_rowcount SQLAlchemy reports -1 for INSERTs on psycopg.
+    stmt = insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    result = con.execute(stmt, rows)
     return max(result.rowcount, 0) if result.rowcount is not None else 0
 
 

@@ -20,6 +20,10 @@ this module or building an app touches no files. What the lifespan puts on
                     a refresh, checked every ``segments_interval_s``
 ``audiences``       :class:`sen.segments.jobs.AudienceSyncer`: audience links whose
                     segment ran, synced every ``audience_sync_interval_s``
+``messaging``       :class:`sen.messaging.runtime.Messaging`: consent, templates,
+                    campaigns, providers and the dispatcher wired to these stores
+``messaging_jobs``  :class:`sen.messaging.jobs.MessagingJobs`: dispatch, the event
+                    relay, consent from new data, coupons redeemed in orders
 ==================  =========================================================
 
 Counts of stored and rejected events reach ``/metrics`` from the writer's
@@ -48,6 +52,8 @@ from sen.ingest.http import router as segment_router
 from sen.ingest.imports_api import router as imports_router
 from sen.ingest.sources import WriteKeys
 from sen.ingest.writer import EventWriter
+from sen.messaging.jobs import MessagingJobs
+from sen.messaging.runtime import Messaging
 from sen.segments.jobs import AudienceSyncer, ProfileEventsUpdater, SegmentsRunner
 from sen.store import operational
 from sen.store.analytics import DuckDBEngine
@@ -65,7 +71,12 @@ from sen.web import (
     traits_ui,
     ui,
 )
-from sen.web.api import management
+from sen.web.api import campaigns as campaigns_api
+from sen.web.api import coupons as coupons_api
+from sen.web.api import hooks, management, tracking
+from sen.web.api import messaging as messaging_api
+from sen.web.api import push as push_api
+from sen.web.api import templates as templates_api
 from sen.web.auth import RUN_IMPORTS, require_role
 from sen.web.metrics import (
     MetricsMiddleware,
@@ -74,6 +85,7 @@ from sen.web.metrics import (
     record_rejected,
     record_request,
 )
+from sen.web.pages import unsubscribe
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "sen_session"
@@ -115,10 +127,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                         settings.segments_interval_s).start()
     app.state.audiences = AudienceSyncer(app.state.writer, analytics, ops, settings,
                                          settings.audience_sync_interval_s).start()
+    app.state.messaging = Messaging(settings, analytics, ops)
+    app.state.messaging_jobs = MessagingJobs(app.state.messaging, app.state.writer,
+                                             settings).start()
     try:
         yield
     finally:
         # The updaters' runs go through the writer, so they stop first.
+        await run_in_threadpool(app.state.messaging_jobs.stop)
         await run_in_threadpool(app.state.audiences.stop)
         await run_in_threadpool(app.state.segments.stop)
         await run_in_threadpool(app.state.profile_events.stop)
@@ -179,11 +195,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_runs_api.router)
     app.include_router(segments_api.router)
     app.include_router(audiences_api.router)
+    app.include_router(campaigns_api.router)
+    app.include_router(templates_api.router)
+    app.include_router(messaging_api.router)
+    app.include_router(coupons_api.router)
+    app.include_router(push_api.router)
+    app.include_router(tracking.router)
+    app.include_router(hooks.router)
     app.include_router(segment_router)
     app.include_router(imports_router, dependencies=[Depends(require_role(*RUN_IMPORTS))])
     app.include_router(ui.router)
     app.include_router(profiles_ui.router)
     app.include_router(traits_ui.router)
     app.include_router(segments_ui.router)
+    app.include_router(unsubscribe.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

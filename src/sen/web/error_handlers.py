@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from sen.errors import (
     AuthError,
+    ConflictError,
     ImportError_,
     NotFoundError,
     PayloadTooLargeError,
@@ -38,6 +39,7 @@ STATUS: tuple[tuple[type[SenError], int], ...] = (
     (PermissionDeniedError, 403),
     (AuthError, 401),
     (NotFoundError, 404),
+    (ConflictError, 409),
     (ImportError_, 400),
     (SenError, 500),
 )

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from sen.web.i18n_messaging import MESSAGES as _MESSAGING
+
 LOCALES = ("vi", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -532,6 +534,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "message.clicked": ("Đã bấm vào tin", "Clicked"),
     "message.converted": ("Đã chuyển đổi", "Converted"),
 }
+MESSAGES.update(_MESSAGING)
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
               "Dec")

@@ -56,16 +56,57 @@ def _parse(model: type[BaseModel], data: dict[str, Any], what: str) -> BaseModel
 
 
 def build(kind: str, name: str, config: dict[str, Any], secrets: dict[str, Any], *,
-          client: httpx.Client | None = None) -> Provider:
-    """A provider of ``kind`` named ``name`` from its stored settings and secrets."""
+          client: httpx.Client | None = None, **extra: Any) -> Provider:
+    """A provider of ``kind`` named ``name`` from its stored settings and secrets.
+
+    ``extra`` goes to the provider's constructor as it is (web push takes Sen's
+    VAPID keys this way: they live in the operational store, not in the provider's
+    secrets)."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ConfigError(f"There is no provider kind '{kind}'.",
                           hint=f"Use one of: {', '.join(sorted(KINDS))}.")
     return spec.factory(name, _parse(spec.config, config, f"settings of provider '{name}'"),
                         _parse(spec.secrets, secrets, f"secrets of provider '{name}'"),
-                        client=client)
+                        client=client, **extra)
 
+
+# The kinds Sen ships. Imported last: their modules use this package's helpers.
+from sen.messaging.providers import (  # noqa: E402
+    esms,
+    esms_webhook,
+    http_sms,
+    speedsms,
+    zalo,
+    zalo_webhook,
+)
+
+register(ProviderKind(
+    "esms", Channel.SMS, ("eSMS.vn (SMS thương hiệu)", "eSMS.vn (SMS brandname)"),
+    esms.EsmsConfig, esms.EsmsSecrets, esms.EsmsProvider, esms_webhook.parse_webhook))
+register(ProviderKind(
+    "speedsms", Channel.SMS, ("SpeedSMS", "SpeedSMS"),
+    speedsms.SpeedSmsConfig, speedsms.SpeedSmsSecrets, speedsms.SpeedSmsProvider,
+    speedsms.parse_webhook))
+register(ProviderKind(
+    "http_sms", Channel.SMS, ("Cổng SMS HTTP tuỳ chỉnh", "Custom HTTP SMS gateway"),
+    http_sms.HttpSmsConfig, http_sms.HttpSmsSecrets, http_sms.HttpSmsProvider,
+    http_sms.parse_webhook))
+register(ProviderKind(
+    "zalo", Channel.ZALO, ("Zalo ZNS", "Zalo ZNS"),
+    zalo.ZaloConfig, zalo.ZaloSecrets, zalo.ZaloProvider, zalo_webhook.parse_webhook))
+
+# Provider modules import this package's base, so they are imported after it is defined.
+from sen.messaging.providers import ses, smtp, webhook, webpush  # noqa: E402
+
+register(ProviderKind("smtp", Channel.EMAIL, ("Email (SMTP)", "Email (SMTP)"), smtp.SmtpSettings,
+                      smtp.SmtpSecrets, smtp.SmtpProvider, ses.parse_webhook))
+register(ProviderKind("webpush", Channel.PUSH, ("Thông báo đẩy trên web", "Web Push"),
+                      webpush.WebPushSettings, webpush.WebPushSecrets,
+                      webpush.WebPushProvider))
+register(ProviderKind("webhook", Channel.WEBHOOK, ("Webhook", "Webhook"),
+                      webhook.WebhookSettings, webhook.WebhookSecrets,
+                      webhook.WebhookProvider))
 
 __all__ = ["KINDS", "Provider", "ProviderKind", "WebhookRequest", "WebhookResult", "build",
            "register"]

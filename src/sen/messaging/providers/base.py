@@ -21,7 +21,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sen.errors import ProviderError
 from sen.messaging.model import Channel, Inbound, OutgoingMessage, Receipt, SendResult
@@ -38,11 +38,23 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookNote:
+    """Something a webhook call told Sen that changes no message or consent, for the
+    admin to see: an SNS subscription waiting to be confirmed (``data`` holds its
+    ``subscribe_url``), a soft bounce. ``kind`` names it for code, ``text`` for people."""
+
+    kind: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookResult:
     """What a webhook call carried, and what to answer the provider."""
 
     receipts: Sequence[Receipt] = ()
     inbound: Sequence[Inbound] = ()
+    notes: Sequence[WebhookNote] = ()
     reply: bytes = b'{"ok":true}'
     reply_type: str = "application/json"
 

@@ -1,0 +1,211 @@
+"""Consent per contact point, channel and purpose (decrees 91/2020 and 13/2023).
+
+The ``consents`` table holds the current state the gate reads; every change is
+also a ``Consent Granted`` / ``Consent Revoked`` event in the log, with its
+source and proof (the text shown, IP and user agent, who entered it), written
+in the same transaction. A change that says what is already recorded is not a
+change: no event, no confirmation, so an opt-out is confirmed once however
+often it arrives.
+
+A refusal takes effect at once: in the transaction that records it, every
+message to that address for that purpose not yet handed to a provider is
+suppressed (``opted_out``), and the dispatcher checks consent again right
+before each provider call.
+
+Changes carry their time: an older statement never overrides a newer one (an
+identify event replayed from last month does not undo today's opt-out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from sen.errors import ValidationError
+from sen.messaging import events
+from sen.messaging.model import (
+    CONSENT_CHANNELS,
+    CONSENT_GRANTED,
+    CONSENT_REVOKED,
+    MESSAGE_SUPPRESSED,
+    Channel,
+    ConsentStatus,
+    Purpose,
+    Reason,
+    Status,
+)
+from sen.store.operational import consents, messages
+
+SOURCES = ("import", "web_form", "identify", "api", "ui", "unsubscribe_link", "sms_keyword",
+           "email_complaint", "list_unsubscribe", "push_permission", "erasure")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """One statement of consent for a contact point.
+
+    ``address`` must already be normalised for its channel (E.164 phone,
+    lower-case email, push endpoint). ``proof`` keeps what makes it evidence:
+    the text shown, IP, user agent, the user who entered it, the event it came
+    from. ``record`` ties the change's event to the person (an identity record)
+    when known; otherwise the event carries the address so identity can.
+    """
+
+    channel: Channel
+    address: str
+    purpose: Purpose
+    status: ConsentStatus
+    source: str
+    at: datetime
+    proof: dict[str, Any] = field(default_factory=dict)
+    profile_id: str | None = None
+    record: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in CONSENT_CHANNELS:
+            raise ValidationError(f"Consent is not kept for channel '{self.channel}'.",
+                                  field="channel", rule="consent_channel")
+        if self.source not in SOURCES:
+            raise ValidationError(f"Unknown consent source '{self.source}'; use one of "
+                                  f"{', '.join(SOURCES)}.", field="source", rule="consent_source")
+        if not self.address:
+            raise ValidationError("A consent needs the address it is for.", field="address",
+                                  rule="required")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What recording some changes did: those that changed the state, and how many
+    waiting messages the refusals among them stopped."""
+
+    changed: tuple[ConsentChange, ...]
+    stopped: int
+
+
+def _event_record(change: ConsentChange) -> str:
+    return change.record or f"a:{change.channel}:{change.address}"
+
+
+def _event(change: ConsentChange) -> events.LogEvent:
+    granted = change.status == ConsentStatus.GRANTED
+    stamp = change.at.strftime("%Y%m%dT%H%M%S.%f")
+    context = None
+    if change.record is None and change.channel in (Channel.SMS, Channel.ZALO):
+        context = {"traits": {"phone": change.address}}
+    elif change.record is None and change.channel == Channel.EMAIL:
+        context = {"traits": {"email": change.address}}
+    return events.LogEvent(
+        message_id=f"consent:{change.channel}:{change.purpose}:{change.address}:{stamp}",
+        event=CONSENT_GRANTED if granted else CONSENT_REVOKED,
+        record=_event_record(change), timestamp=change.at,
+        properties={"channel": str(change.channel), "purpose": str(change.purpose),
+                    "address": change.address, "status": str(change.status),
+                    "source": change.source, "proof": change.proof,
+                    "profile_id": change.profile_id},
+        context=context)
+
+
+def _current(con: sa.Connection, keys: set[tuple[str, str, str]]) -> dict[tuple, Any]:
+    """Stored rows for (channel, address, purpose) keys, read in slices."""
+    found: dict[tuple, Any] = {}
+    by_address: dict[str, set[tuple]] = {}
+    for key in keys:
+        by_address.setdefault(key[1], set()).add(key)
+    addresses = sorted(by_address)
+    for start in range(0, len(addresses), 500):
+        rows = con.execute(sa.select(consents).where(
+            consents.c.address.in_(addresses[start:start + 500]))).all()
+        for row in rows:
+            key = (row.channel, row.address, row.purpose)
+            if key in keys:
+                found[key] = row
+    return found
+
+
+def _stop_waiting(con: sa.Connection, change: ConsentChange, now: datetime) -> int:
+    """Suppress messages to this address and purpose not yet handed to a provider."""
+    t = messages
+    waiting = con.execute(sa.select(t.c.id, t.c.key, t.c.record, t.c.campaign, t.c.journey,
+                                    t.c.step, t.c.variant, t.c.template, t.c.channel)
+                          .where(t.c.address == change.address,
+                                 t.c.channel == str(change.channel),
+                                 t.c.purpose == str(change.purpose),
+                                 t.c.status.in_([Status.QUEUED, Status.HELD]))).all()
+    if not waiting:
+        return 0
+    ids = [w.id for w in waiting]
+    con.execute(sa.update(t).where(t.c.id.in_(ids),
+                                   t.c.status.in_([Status.QUEUED, Status.HELD]))
+                .values(status=Status.SUPPRESSED, error=Reason.OPTED_OUT, updated_at=now))
+    events.add(con, [events.LogEvent(
+        message_id=f"suppressed:{w.key}", event=MESSAGE_SUPPRESSED, record=w.record,
+        timestamp=now,
+        properties={"message_id": w.id, "channel": w.channel, "campaign_id": w.campaign,
+                    "journey_id": w.journey, "step": w.step, "variant": w.variant,
+                    "template": w.template, "reason": str(Reason.OPTED_OUT),
+                    "stage": "consent"}) for w in waiting])
+    return len(waiting)
+
+
+def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetime
+           ) -> Applied:
+    """Apply consent statements inside the caller's transaction.
+
+    A statement that matches the stored status, or is older than the stored
+    change, is ignored. Each real change updates ``consents``, queues its event
+    and, for a refusal, stops waiting messages.
+    """
+    latest: dict[tuple, ConsentChange] = {}
+    for ch in changes:
+        key = (str(ch.channel), ch.address, str(ch.purpose))
+        if key not in latest or ch.at >= latest[key].at:
+            latest[key] = ch
+    stored = _current(con, set(latest))
+    changed: list[ConsentChange] = []
+    stopped = 0
+    for key, ch in latest.items():
+        row = stored.get(key)
+        if row is not None and (row.status == ch.status or row.updated_at > ch.at):
+            continue
+        values = {"status": str(ch.status), "source": ch.source,
+                  "proof": orjson.dumps(ch.proof).decode(), "profile_id": ch.profile_id,
+                  "record": ch.record, "updated_at": ch.at}
+        if row is None:
+            con.execute(sa.insert(consents).values(channel=key[0], address=key[1],
+                                                   purpose=key[2], **values))
+        else:
+            con.execute(sa.update(consents).where(
+                consents.c.channel == key[0], consents.c.address == key[1],
+                consents.c.purpose == key[2]).values(**values))
+        changed.append(ch)
+        if ch.status == ConsentStatus.REVOKED:
+            stopped += _stop_waiting(con, ch, now)
+    events.add(con, [_event(ch) for ch in changed])
+    return Applied(tuple(changed), stopped)
+
+
+def apply(ops: sa.Engine, changes: Iterable[ConsentChange], *, now: datetime) -> Applied:
+    """:func:`record` in a transaction of its own."""
+    with ops.begin() as con:
+        return record(con, list(changes), now=now)
+
+
+def statuses(con: sa.Connection, pairs: Iterable[tuple[Channel | str, str]],
+             purpose: Purpose | str) -> dict[tuple[str, str], ConsentStatus]:
+    """Current status per (channel, address) for one purpose; absent pairs have none."""
+    wanted = {(str(c), a) for c, a in pairs if a}
+    keys = {(c, a, str(purpose)) for c, a in wanted}
+    return {(k[0], k[1]): ConsentStatus(row.status) for k, row in _current(con, keys).items()}
+
+
+def for_addresses(con: sa.Connection, addresses: Sequence[str]) -> list[Any]:
+    """Every stored consent of these addresses (the 360's consent card)."""
+    if not addresses:
+        return []
+    return list(con.execute(sa.select(consents).where(consents.c.address.in_(list(addresses)))
+                            .order_by(consents.c.channel, consents.c.purpose)).all())

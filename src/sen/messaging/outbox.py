@@ -1,0 +1,339 @@
+"""The outbox: candidate messages through the gate and into ``messages``, atomically.
+
+:func:`enqueue` takes candidates (a profile, her addresses on the sender's
+channels in fallback order, the template context) in chunks. Each chunk is one
+transaction that
+
+1. locks the chunk's profiles and addresses (advisory locks on PostgreSQL, so
+   two campaigns launched together serialise only where they share a
+   recipient; SQLite runs one writer at a time anyway),
+2. reads what the gate needs: consent, unreachable addresses and every live
+   message planned for these profiles and addresses around the planned times,
+3. decides each candidate, channel by channel until one is allowed, counting
+   the decisions already taken in the chunk,
+4. writes the queued rows and the suppressed ones (with their
+   ``Message Suppressed`` events) before anything is sent.
+
+A queued row is its own cap reservation: caps count live rows. Its ``key``
+makes the write idempotent, so a launch that crashed half-way is simply run
+again: keys already in the outbox are skipped, never decided twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import sqlalchemy as sa
+
+from sen.messaging import consent, events
+from sen.messaging.model import (
+    LIVE_STATUSES,
+    MESSAGE_SUPPRESSED,
+    Channel,
+    ConsentStatus,
+    Purpose,
+    Reason,
+    Status,
+)
+from sen.messaging.policy import Facts, MessagingPolicy, Planned, QuietPolicy, Request, decide
+from sen.store.operational import insert_ignore, locks, messages, unreachable
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One channel to try, with its template and the recipient's address on it."""
+
+    channel: Channel
+    template: str | None
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A message the sender wants to send one profile. ``key`` is its idempotency
+    key (one per campaign and profile, one per journey step and enrollment…)."""
+
+    key: str
+    profile_id: str
+    record: str | None
+    routes: tuple[Route, ...]
+    at: datetime
+    context: dict[str, Any] = field(default_factory=dict)
+    excluded: bool = False
+    zone: ZoneInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sends, and how: the properties every message and event of theirs carries."""
+
+    purpose: Purpose
+    campaign: str | None = None
+    journey: str | None = None
+    step: str | None = None
+    variant: str | None = None
+    quiet: QuietPolicy = "wait"
+    template_versions: dict[str, int] = field(default_factory=dict)
+
+    def properties(self) -> dict[str, Any]:
+        return {"campaign_id": self.campaign, "journey_id": self.journey, "step": self.step,
+                "variant": self.variant}
+
+
+@dataclass
+class Enqueued:
+    """What an enqueue did: queued, suppressed by reason, already there, per channel."""
+
+    queued: int = 0
+    existing: int = 0
+    deferred: int = 0
+    cost: int = 0
+    suppressed: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+
+    def add(self, other: Enqueued) -> None:
+        self.queued += other.queued
+        self.existing += other.existing
+        self.deferred += other.deferred
+        self.cost += other.cost
+        self.suppressed.update(other.suppressed)
+        self.by_channel.update(other.by_channel)
+
+
+CostFn = Callable[[Route, Candidate], int]
+
+
+@dataclass
+class Budget:
+    """Money left to spend (VND); messages past it are suppressed with ``budget``."""
+
+    left: int
+    cost: CostFn
+
+
+def _lock_key(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def lock(con: sa.Connection, profiles: Iterable[str], addresses: Iterable[str]) -> None:
+    """Serialise writers of the outbox on these recipients until the transaction ends."""
+    if con.dialect.name == "postgresql":
+        keys = sorted({_lock_key("p:" + p) for p in profiles}
+                      | {_lock_key("a:" + a) for a in addresses if a})
+        con.execute(sa.text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                            "(SELECT k FROM unnest(CAST(:keys AS BIGINT[])) AS k ORDER BY k) s"),
+                    {"keys": keys})
+        return
+    insert_ignore(con, locks, [{"name": "outbox", "n": 0}])
+    con.execute(sa.update(locks).where(locks.c.name == "outbox").values(n=locks.c.n + 1))
+
+
+def _slices(values: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def existing_keys(con: sa.Connection, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _slices(keys):
+        found.update(con.execute(sa.select(messages.c.key).where(messages.c.key.in_(part)))
+                     .scalars())
+    return found
+
+
+def unreachable_pairs(con: sa.Connection, addresses: Sequence[str]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for part in _slices(addresses):
+        found.update((r.channel, r.address) for r in con.execute(
+            sa.select(unreachable.c.channel, unreachable.c.address)
+            .where(unreachable.c.address.in_(part))))
+    return found
+
+
+class Planner:
+    """Live messages planned for a chunk's profiles and addresses, updated as the
+    chunk's own decisions are taken (so a chunk never counts on stale caps)."""
+
+    def __init__(self) -> None:
+        self.by_profile: dict[str, dict[Any, Planned]] = defaultdict(dict)
+        self.by_address: dict[str, dict[Any, Planned]] = defaultdict(dict)
+        self._own = 0
+
+    def load(self, con: sa.Connection, profiles: Sequence[str], addresses: Sequence[str],
+             lo: datetime, hi: datetime) -> None:
+        t = messages
+        cols = (t.c.id, t.c.profile_id, t.c.address, t.c.channel, t.c.purpose, t.c.due_at,
+                t.c.template)
+        live = [str(s) for s in LIVE_STATUSES]
+        for column, values in ((t.c.profile_id, profiles), (t.c.address, addresses)):
+            for part in _slices(values):
+                for r in con.execute(sa.select(*cols).where(
+                        column.in_(part), t.c.status.in_(live), t.c.due_at > lo,
+                        t.c.due_at < hi)):
+                    self._add(r.id, r.profile_id, r.address,
+                              Planned(Channel(r.channel), Purpose(r.purpose), r.due_at,
+                                      r.template))
+
+    def _add(self, ident: Any, profile: str, address: str | None, p: Planned) -> None:
+        self.by_profile[profile][ident] = p
+        if address:
+            self.by_address[address][ident] = p
+
+    def add(self, profile: str, address: str | None, p: Planned) -> None:
+        self._own += 1
+        self._add(("own", self._own), profile, address, p)
+
+    def around(self, profile: str, address: str | None) -> list[Planned]:
+        mine = self.by_profile.get(profile)
+        theirs = self.by_address.get(address) if address else None
+        if not theirs:
+            return list(mine.values()) if mine else []
+        if not mine:
+            return list(theirs.values())
+        return list({**mine, **theirs}.values())
+
+
+@dataclass
+class _Chunk:
+    """Rows and events a chunk will write."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: list[events.LogEvent] = field(default_factory=list)
+    result: Enqueued = field(default_factory=Enqueued)
+
+
+def _row(c: Candidate, sender: Sender, route: Route, status: Status, at: datetime,
+         now: datetime, *, fallback: Sequence[Route] = (), reason: Reason | None = None
+         ) -> dict[str, Any]:
+    return {
+        "key": c.key, "campaign": sender.campaign, "journey": sender.journey,
+        "step": sender.step, "variant": sender.variant, "template": route.template,
+        "template_version": sender.template_versions.get(route.template or ""),
+        "channel": str(route.channel), "purpose": str(sender.purpose), "provider": None,
+        "profile_id": c.profile_id, "record": c.record, "address": route.address or "",
+        "context": orjson.dumps(c.context).decode(), "due_at": at, "status": str(status),
+        "quiet_policy": sender.quiet,
+        "fallback": orjson.dumps([[str(r.channel), r.template, r.address]
+                                  for r in fallback]).decode() if fallback else None,
+        "fallback_of": None, "attempts": 0, "next_attempt_at": None, "claimed_by": None,
+        "claimed_at": None, "provider_id": None, "cost": None,
+        "error": str(reason) if reason else None, "body": None, "subject": None,
+        "links": None, "coupon": None, "created_at": now, "sent_at": None,
+        "delivered_at": None, "updated_at": now,
+    }
+
+
+def suppressed_event(key: str, record: str | None, properties: dict[str, Any],
+                     at: datetime) -> events.LogEvent:
+    return events.LogEvent(message_id=f"suppressed:{key}", event=MESSAGE_SUPPRESSED,
+                           record=record, timestamp=at, properties=properties)
+
+
+def _decide_one(c: Candidate, sender: Sender, policy: MessagingPolicy, zone: ZoneInfo,
+                consents: dict[tuple[str, str], ConsentStatus], gone: set[tuple[str, str]],
+                planner: Planner, budget: Budget | None, out: _Chunk, now: datetime) -> None:
+    reasons: list[tuple[str, Reason]] = []
+    for i, route in enumerate(c.routes):
+        pair = (str(route.channel), route.address or "")
+        req = Request(route.channel, sender.purpose, route.address, c.at, c.zone or zone,
+                      route.template, sender.quiet, c.excluded)
+        facts = Facts(consents.get(pair), pair in gone,
+                      planner.around(c.profile_id, route.address))
+        d = decide(req, facts, policy)
+        if d.allowed and budget is not None:
+            price = budget.cost(route, c)
+            if price > budget.left:
+                d = d.refuse(Reason.BUDGET, d.at)
+            else:
+                budget.left -= price
+                out.result.cost += price
+        if d.allowed:
+            out.rows.append(_row(c, sender, route, Status.QUEUED, d.at, now,
+                                 fallback=c.routes[i + 1:]))
+            planner.add(c.profile_id, route.address,
+                        Planned(route.channel, sender.purpose, d.at, route.template))
+            out.result.queued += 1
+            out.result.by_channel[str(route.channel)] += 1
+            out.result.deferred += d.at > c.at
+            return
+        reasons.append((str(route.channel), d.reason))
+        if d.reason in (Reason.EXCLUDED, Reason.DUPLICATE, Reason.BUDGET):
+            break
+    first = c.routes[0] if c.routes else Route(Channel.SMS, None, None)
+    reason = reasons[0][1] if reasons else Reason.NO_CONTACT
+    out.rows.append(_row(c, sender, first, Status.SUPPRESSED, c.at, now, reason=reason))
+    out.result.suppressed[str(reason)] += 1
+    props = {"message_id": None, "channel": str(first.channel), **sender.properties(),
+             "template": first.template, "reason": str(reason), "stage": "gate",
+             "reasons": {ch: str(r) for ch, r in reasons}}
+    out.suppressed.append(suppressed_event(c.key, c.record, props, now))
+
+
+def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sender,
+                   policy: MessagingPolicy, zone: ZoneInfo, budget: Budget | None,
+                   now: datetime, dry_run: bool) -> Enqueued:
+    addresses = sorted({r.address for c in chunk for r in c.routes if r.address})
+    profiles = sorted({c.profile_id for c in chunk})
+    if not dry_run:
+        lock(con, profiles, addresses)
+    done = existing_keys(con, [c.key for c in chunk])
+    todo = [c for c in chunk if c.key not in done]
+    out = _Chunk()
+    out.result.existing = len(chunk) - len(todo)
+    if not todo:
+        return out.result
+    pairs = {(r.channel, r.address) for c in todo for r in c.routes if r.address}
+    consents = consent.statuses(con, pairs, sender.purpose)
+    gone = unreachable_pairs(con, addresses)
+    window = policy.longest_window()
+    planner = Planner()
+    planner.load(con, profiles, addresses, min(c.at for c in todo) - window,
+                 max(c.at for c in todo) + window + window)
+    for c in todo:
+        _decide_one(c, sender, policy, zone, consents, gone, planner, budget, out, now)
+    if not dry_run:
+        insert_ignore(con, messages, out.rows)
+        events.add(con, out.suppressed)
+    return out.result
+
+
+def enqueue(ops: sa.Engine, candidates: Iterable[Candidate], sender: Sender,
+            policy: MessagingPolicy, *, zone: ZoneInfo, now: datetime,
+            budget: Budget | None = None, dry_run: bool = False, chunk: int = CHUNK,
+            progress: Callable[[Enqueued], None] | None = None) -> Enqueued:
+    """Put candidates through the gate into the outbox (see the module docstring).
+
+    ``dry_run`` decides without writing or locking: the estimate a marketer sees
+    before launch. ``progress`` is called after each chunk with the running total.
+    """
+    total = Enqueued()
+    batch: list[Candidate] = []
+
+    def flush() -> None:
+        if dry_run:
+            with ops.connect() as con:
+                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, True))
+        else:
+            with ops.begin() as con:
+                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, False))
+        batch.clear()
+        if progress is not None:
+            progress(total)
+
+    for c in candidates:
+        batch.append(c)
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
+    return total

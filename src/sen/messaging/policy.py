@@ -1,0 +1,244 @@
+"""The policy gate: one pure function decides every message, whoever sends it.
+
+:func:`decide` takes a candidate message (:class:`Request`), what is known of
+its recipient (:class:`Facts`: consent, reachability, the messages she was
+sent or is due) and the retailer's :class:`MessagingPolicy`, and returns a
+:class:`Decision`. The checks run in a fixed order and the first refusal wins:
+
+1. a reachable contact for the channel;
+2. consent for channel and purpose;
+3. quiet hours (wait until they end, or drop, as the sender chose);
+4. frequency caps;
+5. exclusions (other campaigns or journeys, segments);
+6. duplicates (the same template within ``duplicate_hours``).
+
+Defaults follow decree 91/2020 for advertising: SMS only between 07:00 and
+22:00 in the recipient's local time, at most 3 advertising SMS and 3
+advertising emails per recipient per 24 hours, and recorded consent before
+any advertising. Customer care has its own (by default no) caps and hours.
+
+Caps are rolling windows counted around the message's planned time: a
+message planned at ``t`` is allowed when fewer than ``max`` live messages of
+the cap's kind are planned in ``(t - window, t + window)``. That is stricter
+than needed by at most one window, and it guarantees that no window of that
+length ever holds more than ``max``, whatever order messages are planned in.
+
+The gate does no I/O; :mod:`sen.messaging.outbox` gathers the facts under a
+lock and writes the decision in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, model_validator
+
+from sen.messaging.model import Channel, ConsentStatus, Purpose, Reason
+
+QuietPolicy = Literal["wait", "drop"]
+UTC = ZoneInfo("UTC")
+
+
+class Cap(BaseModel):
+    """At most ``max`` messages of ``purpose`` on ``channel`` (any channel when empty)
+    per recipient in any ``window_hours``."""
+
+    purpose: Purpose | Literal["any"] = Purpose.ADVERTISING
+    channel: Channel | None = None
+    window_hours: int = Field(default=24, ge=1, le=24 * 92)
+    max: int = Field(ge=0)
+
+    def applies(self, channel: Channel, purpose: Purpose) -> bool:
+        return ((self.purpose == "any" or self.purpose == purpose)
+                and (self.channel is None or self.channel == channel))
+
+
+class QuietHours(BaseModel):
+    """No message of ``purpose`` on ``channel`` (any when empty) from ``start`` to
+    ``end`` in the recipient's local time (``start`` after ``end`` spans midnight)."""
+
+    purpose: Purpose | Literal["any"] = Purpose.ADVERTISING
+    channel: Channel | None = None
+    start: time = time(22, 0)
+    end: time = time(7, 0)
+
+    def applies(self, channel: Channel, purpose: Purpose) -> bool:
+        return ((self.purpose == "any" or self.purpose == purpose)
+                and (self.channel is None or self.channel == channel))
+
+    def contains(self, local: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+DECREE_91_CAPS = (Cap(channel=Channel.SMS, window_hours=24, max=3),
+                  Cap(channel=Channel.EMAIL, window_hours=24, max=3))
+DECREE_91_QUIET = (QuietHours(channel=Channel.SMS, start=time(22, 0), end=time(7, 0)),)
+
+
+class MessagingPolicy(BaseModel):
+    """The retailer's rules for every message (kept in the operational store).
+
+    ``require_advertising_consent`` is decree 91's rule and on by default:
+    advertising goes only to addresses with recorded consent. Turning it off
+    sends advertising to everyone who has not refused, which the settings page
+    warns about. Customer care never needs recorded consent, only the absence
+    of a refusal for care.
+    """
+
+    require_advertising_consent: bool = True
+    caps: list[Cap] = Field(default_factory=lambda: [c.model_copy() for c in DECREE_91_CAPS])
+    quiet_hours: list[QuietHours] = Field(
+        default_factory=lambda: [q.model_copy() for q in DECREE_91_QUIET])
+    duplicate_hours: int = Field(default=24, ge=0, le=24 * 92)
+
+    @model_validator(mode="after")
+    def _decree_91_floor(self) -> MessagingPolicy:
+        """Caps may be tightened, never loosened past decree 91 for advertising SMS/email."""
+        for required in DECREE_91_CAPS:
+            if not any(c.channel == required.channel and c.purpose == Purpose.ADVERTISING
+                       and c.window_hours >= required.window_hours and c.max <= required.max
+                       for c in self.caps):
+                raise ValueError(
+                    f"advertising {required.channel} needs a cap of at most {required.max} "
+                    f"per {required.window_hours} hours (decree 91/2020)")
+        return self
+
+    def longest_window(self) -> timedelta:
+        hours = max([c.window_hours for c in self.caps] + [self.duplicate_hours, 1])
+        return timedelta(hours=hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A live message already planned for this recipient (from the outbox)."""
+
+    channel: Channel
+    purpose: Purpose
+    at: datetime
+    template: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A candidate message. ``at`` is its planned time (naive UTC); ``zone`` the
+    recipient's time zone; ``quiet`` what to do inside quiet hours."""
+
+    channel: Channel
+    purpose: Purpose
+    address: str | None
+    at: datetime
+    zone: ZoneInfo
+    template: str | None = None
+    quiet: QuietPolicy = "wait"
+    excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is known of the recipient: consent for the request's channel and
+    purpose at its address, whether the address is unreachable, and her live
+    messages (to this profile or this address) around the planned time."""
+
+    consent: ConsentStatus | None = None
+    unreachable: bool = False
+    planned: Sequence[Planned] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """``allowed`` with the time to send (``at``, maybe moved past quiet hours), or
+    refused with a ``reason``."""
+
+    allowed: bool
+    at: datetime
+    reason: Reason | None = None
+
+    @classmethod
+    def refuse(cls, reason: Reason, at: datetime) -> Decision:
+        return cls(False, at, reason)
+
+
+def _consent(req: Request, facts: Facts, policy: MessagingPolicy) -> Reason | None:
+    if facts.consent == ConsentStatus.REVOKED:
+        return Reason.OPTED_OUT
+    if (req.purpose == Purpose.ADVERTISING and policy.require_advertising_consent
+            and facts.consent != ConsentStatus.GRANTED):
+        return Reason.NO_CONSENT
+    return None
+
+
+def quiet_end(req: Request, policy: MessagingPolicy) -> datetime | None:
+    """When quiet hours end if ``req.at`` falls inside some (naive UTC), else None."""
+    at = req.at
+    for _ in range(4):  # overlapping windows: step past each in turn
+        local = at.replace(tzinfo=UTC).astimezone(req.zone)
+        window = next((q for q in policy.quiet_hours
+                       if q.applies(req.channel, req.purpose) and q.contains(local.time())), None)
+        if window is None:
+            return at if at != req.at else None
+        end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0,
+                            microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        at = end.astimezone(UTC).replace(tzinfo=None)
+    return at
+
+
+def over_cap(req: Request, at: datetime, planned: Sequence[Planned],
+             policy: MessagingPolicy) -> bool:
+    """Whether one more message at ``at`` would break a cap."""
+    for cap in policy.caps:
+        if not cap.applies(req.channel, req.purpose):
+            continue
+        if cap.max == 0:
+            return True
+        window = timedelta(hours=cap.window_hours)
+        n = sum(1 for p in planned
+                if cap.applies(p.channel, p.purpose) and abs(p.at - at) < window)
+        if n >= cap.max:
+            return True
+    return False
+
+
+def is_duplicate(req: Request, at: datetime, planned: Sequence[Planned],
+                 policy: MessagingPolicy) -> bool:
+    if req.template is None or policy.duplicate_hours == 0:
+        return False
+    window = timedelta(hours=policy.duplicate_hours)
+    return any(p.template == req.template and abs(p.at - at) < window for p in planned)
+
+
+def decide(req: Request, facts: Facts, policy: MessagingPolicy) -> Decision:
+    """The gate's answer for one candidate message (see the module docstring)."""
+    if not req.address:
+        return Decision.refuse(Reason.NO_CONTACT, req.at)
+    if facts.unreachable:
+        return Decision.refuse(Reason.UNREACHABLE, req.at)
+    refused = _consent(req, facts, policy)
+    if refused is not None:
+        return Decision.refuse(refused, req.at)
+    at = req.at
+    moved = quiet_end(req, policy)
+    if moved is not None:
+        if req.quiet == "drop":
+            return Decision.refuse(Reason.QUIET_HOURS, req.at)
+        at = moved
+    if over_cap(req, at, facts.planned, policy):
+        return Decision.refuse(Reason.FREQUENCY_CAP, at)
+    if req.excluded:
+        return Decision.refuse(Reason.EXCLUDED, at)
+    if is_duplicate(req, at, facts.planned, policy):
+        return Decision.refuse(Reason.DUPLICATE, at)
+    return Decision(True, at)
+
+
+def recheck(req: Request, facts: Facts, policy: MessagingPolicy) -> Decision:
+    """The gate again at dispatch: contact, consent and quiet hours (caps were
+    reserved when the message was queued, so they are not counted twice)."""
+    return decide(req, Facts(facts.consent, facts.unreachable, ()), policy)
