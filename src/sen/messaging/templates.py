@@ -31,7 +31,7 @@ from sen.messaging.compiling import fingerprint
 from sen.messaging.events import utc_now
 from sen.messaging.model import Channel, Purpose
 from sen.messaging.render import DEFAULT_SETTINGS, RenderSettings
-from sen.store.operational import app_settings
+from sen.store.operational import app_settings, insert_ignore
 from sen.store.operational import templates as table
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
@@ -197,7 +197,7 @@ def save(ops: sa.Engine, template: Template, *,
         if row is None:
             row = {"name": template.name, "version": 1, "created_by": actor,
                    "created_at": now, **values}
-            if not _insert_new(con, row):
+            if not insert_ignore(con, table, [row]):
                 raise ConflictError(f"A template named '{template.name}' was just created "
                                     "by someone else.", hint="Reload it and save again.")
             changed = True
@@ -205,17 +205,6 @@ def save(ops: sa.Engine, template: Template, *,
             changed = _update(con, row, template, values)
     return Saved(get(ops, template.name), [p for p in problems if p.severity != "error"],
                  changed)
-
-
-def _insert_new(con: sa.Connection, row: dict[str, Any]) -> bool:
-    """Insert a template unless one of that name exists; whether it went in. RETURNING
-    says so on both backends (SQLAlchemy keeps no INSERT row count on PostgreSQL)."""
-    if con.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**row).on_conflict_do_nothing().returning(table.c.name)
-    return con.execute(statement).first() is not None
 
 
 def _update(con: sa.Connection, row: Any, template: Template, values: dict) -> bool:
