@@ -61,10 +61,11 @@ from sen.messaging.outbox import (
     Route,
     Sender,
     enqueue,
+    lock,
     suppressed_event,
     unreachable_pairs,
 )
-from sen.messaging.policy import Facts, MessagingPolicy, Request, recheck
+from sen.messaging.policy import Decision, Facts, MessagingPolicy, Planned, Request, recheck
 from sen.messaging.providers.pool import ProviderPool
 from sen.messaging.providers.wire import MAY_HAVE_SENT
 from sen.store.operational import insert_ignore, messages, unreachable
@@ -210,16 +211,30 @@ class Dispatcher:
                        self.zone, row.template, row.quiet_policy)
 
     def _gate(self, rows: Sequence[Any], done: Dispatched) -> list[Any]:
-        """The rows the gate still allows now; the others are put back or suppressed."""
+        """The rows the gate still allows now; the others are put back or suppressed.
+
+        Caps were reserved at the planned time, but a message can go out later
+        than planned (after quiet hours, a pause, an outage), and several
+        delayed ones can fall due together. So what was actually handed to
+        providers in the last window is counted again, under the recipients'
+        locks, and a message that would break a cap now waits until a slot frees.
+        """
         now, policy = self.clock(), self.policy()
         allowed: list[Any] = []
         with self.ops.begin() as con:
+            lock(con, {r.profile_id for r in rows}, {r.address for r in rows})
             facts = self._facts(con, rows)
+            history = _Recent.load(con, rows, now, policy.longest_window())
             for row in rows:
                 d = recheck(self._request(row, now), facts[row.id], policy)
                 if d.allowed and d.at <= now:
-                    allowed.append(row)
-                elif d.allowed:  # quiet hours: wait until they end
+                    wait = history.slot(row, now, policy)
+                    if wait is None:
+                        history.add(row, now)
+                        allowed.append(row)
+                        continue
+                    d = Decision(True, wait)
+                if d.allowed:  # quiet hours or a full cap: wait
                     con.execute(sa.update(messages).where(messages.c.id == row.id).values(
                         status=Status.QUEUED, due_at=d.at, attempts=row.attempts - 1,
                         claimed_by=None, updated_at=now))
@@ -381,6 +396,60 @@ def _whole(results: list[SendResult | ProviderError]) -> list[SendResult | Provi
     if results and all(isinstance(r, ProviderError) and r.transient for r in results):
         raise _BatchFailed(results)
     return results
+
+
+class _Recent:
+    """Messages handed to providers (or being handed) in the last window, per
+    recipient: what the dispatch-time cap check counts."""
+
+    def __init__(self) -> None:
+        self.by_profile: dict[str, dict[Any, Planned]] = {}
+        self.by_address: dict[str, dict[Any, Planned]] = {}
+
+    @classmethod
+    def load(cls, con: sa.Connection, rows: Sequence[Any], now: datetime,
+             window: timedelta) -> _Recent:
+        t = messages
+        at = sa.func.coalesce(t.c.sent_at, t.c.claimed_at)
+        recent = cls()
+        batch = [r.id for r in rows]
+        for column, values in ((t.c.profile_id, sorted({r.profile_id for r in rows})),
+                               (t.c.address, sorted({r.address for r in rows if r.address}))):
+            found = con.execute(sa.select(t.c.id, t.c.profile_id, t.c.address, t.c.channel,
+                                          t.c.purpose, t.c.template, at.label("at")).where(
+                column.in_(values), t.c.id.not_in(batch), at > now - window,
+                t.c.status.in_([Status.SENDING, Status.SENT, Status.DELIVERED,
+                                Status.UNKNOWN, Status.BOUNCED])))
+            for r in found:
+                recent._put(r.id, r.profile_id, r.address, Planned(
+                    Channel(r.channel), Purpose(r.purpose), r.at, r.template))
+        return recent
+
+    def _put(self, ident: Any, profile: str, address: str, p: Planned) -> None:
+        self.by_profile.setdefault(profile, {})[ident] = p
+        if address:
+            self.by_address.setdefault(address, {})[ident] = p
+
+    def add(self, row: Any, now: datetime) -> None:
+        self._put(row.id, row.profile_id, row.address,
+                  Planned(Channel(row.channel), Purpose(row.purpose), now, row.template))
+
+    def slot(self, row: Any, now: datetime, policy: MessagingPolicy) -> datetime | None:
+        """None when sending now keeps every cap, else when the first slot frees."""
+        seen = {**self.by_profile.get(row.profile_id, {}),
+                **self.by_address.get(row.address, {})}
+        channel, purpose = Channel(row.channel), Purpose(row.purpose)
+        later: datetime | None = None
+        for cap in policy.caps:
+            if not cap.applies(channel, purpose):
+                continue
+            window = timedelta(hours=cap.window_hours)
+            times = sorted(p.at for p in seen.values()
+                           if cap.applies(p.channel, p.purpose) and now - p.at < window)
+            if len(times) >= max(cap.max, 1):
+                free = times[len(times) - max(cap.max, 1)] + window + timedelta(seconds=1)
+                later = free if later is None else max(later, free)
+        return later
 
 
 def mark_sent(con: sa.Connection, row: Any, result: SendResult, now: datetime) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from sen.errors import ProviderError, SenError
+from sen.errors import NotFoundError, ProviderError, SenError
 from sen.messaging import (
     audience,
     campaigns,
@@ -33,16 +33,32 @@ from sen.messaging import (
 from sen.messaging import settings as msettings
 from sen.messaging.campaigns import CampaignDefinition
 from sen.messaging.compose import Composer
+from sen.messaging.consent import ConsentChange
 from sen.messaging.dispatch import Dispatcher
 from sen.messaging.events import utc_now
-from sen.messaging.model import Channel, OutgoingMessage, Purpose
-from sen.messaging.outbox import Candidate, Enqueued, Route
+from sen.messaging.model import Channel, ConsentStatus, OutgoingMessage, Purpose
+from sen.messaging.outbox import Candidate, Enqueued, Route, Sender, enqueue
 from sen.messaging.policy import MessagingPolicy
 from sen.messaging.providers.pool import ProviderPool
 from sen.messaging.providers.tokens import ProviderTokens
 from sen.store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+
+CONFIRMATION = "sen-opt-out-confirmation"
+
+
+def _ensure_confirmation_template(ops: sa.Engine) -> None:
+    """The care SMS that confirms a keyword refusal, made the first time it is needed
+    (plain text, one GSM-7 part; the retailer may edit it like any template)."""
+    try:
+        templates.get(ops, CONFIRMATION)
+    except NotFoundError:
+        templates.save(ops, templates.Template(
+            name=CONFIRMATION, title="Xác nhận từ chối nhận tin quảng cáo",
+            channel=Channel.SMS, purpose=Purpose.CARE,
+            body="Ban da tu choi nhan tin quang cao qua SMS. Cam on ban."))
 
 
 class Messaging:
@@ -163,6 +179,27 @@ class Messaging:
     def dispatcher(self, **kw: Any) -> Dispatcher:
         return Dispatcher(self.ops, self.pool(), self.composer(), policy=self.policy,
                           zone=self.zone, clock=self.clock, **kw)
+
+    # -- opt-outs -------------------------------------------------------------------------
+    def confirm_opt_outs(self, changed: Sequence[ConsentChange]) -> int:
+        """Confirm each refusal made by SMS keyword once, by a customer-care SMS (decree
+        91: a refusal is confirmed once); a repeated ``TC`` changes nothing, so it is
+        not confirmed again. Other refusals are confirmed by the page that took them."""
+        wanted = [c for c in changed if c.source == "sms_keyword" and c.channel == Channel.SMS
+                  and c.status == ConsentStatus.REVOKED]
+        if not wanted:
+            return 0
+        _ensure_confirmation_template(self.ops)
+        sender = Sender(Purpose.CARE, step="opt-out-confirmation",
+                        template_versions={CONFIRMATION: 1})
+        candidates = [Candidate(
+            key=f"optout:{c.channel}:{c.address}:{c.at:%Y%m%dT%H%M%S.%f}",
+            profile_id=c.profile_id or f"address:{c.address}",
+            record=c.record or f"a:sms:{c.address}",
+            routes=(Route(Channel.SMS, CONFIRMATION, c.address),), at=self.now())
+            for c in wanted]
+        return enqueue(self.ops, candidates, sender, self.policy(), zone=self.zone,
+                       now=self.now()).queued
 
     # -- campaigns ------------------------------------------------------------------------
     def estimate(self, definition: CampaignDefinition) -> campaigns.Estimate:
