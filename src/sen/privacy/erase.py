@@ -1,11 +1,14 @@
 """Erasing a customer on request (decree 13/2023): both stores, and the record of it.
 
 The analytical side runs first, in one DuckDB transaction on the event writer's
-thread (``run``: pass ``writer.run_exclusive`` in a running server); the
+thread (``run``: pass ``writer.run_exclusive`` in a running server): once it has
+committed, no segment, audience or campaign can pick her up any more. The
 operational side follows in one transaction of its own, which also writes the
-``privacy_requests`` row. If the operational half fails, asking again finishes
-it: identity no longer knows the id, but the outbox, consents and audiences
-still name it, and the request is recorded only once both halves are done.
+``privacy_requests`` row; it is tried again when its store is briefly
+unavailable (a lock, a dropped connection). If it still fails, asking again
+finishes it: identity no longer knows the id (and says it was erased), but the
+outbox, consents, coupons and audiences still name it. Only her anonymous
+browsers' push subscriptions cannot be found that way (docs/privacy.md).
 
 Running it twice is harmless: an id erased before names nobody (it is not
 followed through the merge log, which could lead to someone else), nothing is
@@ -14,6 +17,7 @@ found, and the second request is recorded with nothing removed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +25,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from sen.errors import NotFoundError
+from sen.errors import NotFoundError, StoreError
 from sen.privacy import erase_analytics, erase_operational, ledger, ops_rows
 from sen.privacy.ops_rows import Scope
 from sen.privacy.scrub import Pseudonyms
@@ -29,6 +33,7 @@ from sen.store.analytics import DuckDBEngine
 
 T = TypeVar("T")
 Runner = Callable[[Callable[[], T]], T]
+_ATTEMPTS, _PAUSE_S = 3, 0.5  # the operational half, when its store is briefly unavailable
 
 
 @dataclass(frozen=True)
@@ -71,12 +76,29 @@ def erase(engine: DuckDBEngine, ops: sa.Engine, profile_id: str, *, actor: str,
 
     store = run(lambda: erase_analytics.erase(engine, profile_id, names, actor=actor,
                                               follow=earlier is None, endpoints=endpoints))
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _operational_half(ops, profile_id, store, names, actor=actor, now=now,
+                                     known=earlier is not None or store.erased_before)
+        except sa.exc.OperationalError as exc:  # a lock held too long, a dropped connection
+            if attempt + 1 == _ATTEMPTS:
+                raise StoreError(
+                    f"{profile_id} is erased from the analytical store, but the operational "
+                    f"store failed: {exc.orig}",
+                    hint="Run the erasure again: it finishes the operational store.") from exc
+            time.sleep(_PAUSE_S * 2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def _operational_half(ops: sa.Engine, profile_id: str, store: erase_analytics.StoreErasure,
+                      names: Pseudonyms, *, actor: str, now: datetime, known: bool) -> Erasure:
+    """Her rows in the operational store, and the record of the request: one transaction."""
     subject = store.subject
     scope = Scope.of(subject) if subject else Scope({profile_id}, set(), set())
     with ops.begin() as con:
         if subject is None:
             ops_rows.widen(con, scope)
-            if scope.is_empty() and earlier is None:
+            if scope.is_empty() and not known:
                 raise NotFoundError(f"There is no profile {profile_id!r}.",
                                     hint="Look the customer up by phone, email or name "
                                     "and use the profile id the 360 shows.")

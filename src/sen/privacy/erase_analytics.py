@@ -26,6 +26,7 @@ from sen.privacy import erase_identity
 from sen.privacy.scrub import Matcher, Pseudonyms, rewrite_message_id, scrub_document
 from sen.privacy.subject import Subject, belongs, find, with_endpoints
 from sen.store.analytics import DuckDBEngine
+from sen.store.settings import read_meta, write_meta
 
 _NEW = pa.schema([("rid", pa.int64()), ("old_id", pa.string()), ("message_id", pa.string()),
                   ("type", pa.string()), ("user_id", pa.string()),
@@ -43,6 +44,13 @@ class StoreErasure:
     counts: dict[str, int] = field(default_factory=dict)
     audience_links: list[str] = field(default_factory=list)
     shared_addresses: set[str] = field(default_factory=set)
+    erased_before: bool = False  # this store already erased the id
+
+
+def _marker(profile_id: str) -> str:
+    """The ``sen_meta`` key saying a profile id was erased here: it then names nobody,
+    even if the record of the request in the operational store could not be written."""
+    return f"privacy.erased:{profile_id}"
 
 
 def erase(engine: DuckDBEngine, requested: str, names: Pseudonyms, *, actor: str,
@@ -56,9 +64,10 @@ def erase(engine: DuckDBEngine, requested: str, names: Pseudonyms, *, actor: str
     """
     resolver.update(engine)
     cur = engine.cursor()
-    subject = find(cur, requested, follow=follow)
+    erased_before = read_meta(cur, _marker(requested)) is not None
+    subject = find(cur, requested, follow=follow and not erased_before)
     if subject is None:
-        return StoreErasure(None)
+        return StoreErasure(None, erased_before=erased_before)
     if endpoints is not None:
         subject = with_endpoints(cur, subject, endpoints(list(subject.records)))
     done = StoreErasure(subject)
@@ -66,6 +75,8 @@ def erase(engine: DuckDBEngine, requested: str, names: Pseudonyms, *, actor: str
     seeds = erase_identity.neighbours(cur, subject)
 
     def scrub(c: Any) -> None:
+        for pid in {requested, subject.profile_id}:
+            write_meta(c, _marker(pid), "erased")
         done.counts.update(scrub_events(c, subject, names, matcher))
         done.audience_links.extend(erase_identity.audience_links(c, subject))
         done.counts.update(erase_identity.scrub(c, subject, names, matcher))
@@ -74,7 +85,21 @@ def erase(engine: DuckDBEngine, requested: str, names: Pseudonyms, *, actor: str
     done.shared_addresses = {v for (v,) in cur.execute(
         "SELECT DISTINCT value FROM identity_observations WHERE list_contains(?::VARCHAR[], value)",
         [sorted(subject.addresses)]).fetchall()}
+    drop_temporaries(cur)
     return done
+
+
+def drop_temporaries(cur: Any) -> None:
+    """Drop this cursor's temporary tables and views. Identity, projections and traits
+    keep their working tables until their next run replaces them, and those of the runs
+    just made (and of earlier ones) can hold her values; every run creates its own."""
+    found = cur.execute("""
+        SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary
+        UNION ALL
+        SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal
+        ORDER BY 1 DESC""").fetchall()  # views first: they may read the tables
+    for kind, name in found:
+        cur.execute(f'DROP {kind} IF EXISTS temp.main."{name}"')
 
 
 def _pseudonymous(row: tuple, subject: Subject, names: Pseudonyms, matcher: Matcher) -> dict:
