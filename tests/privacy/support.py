@@ -13,17 +13,20 @@ _TEXT = "data_type IN ('VARCHAR', 'JSON') OR data_type LIKE 'VARCHAR[]%'"
 
 
 def analytics_hits(engine: DuckDBEngine, needles: set[str]) -> list[tuple[str, str, str]]:
-    """(table, column, needle) for every text column of every table holding a needle."""
-    columns = engine.execute(f"SELECT table_name, column_name FROM information_schema.columns "
-                             f"WHERE table_schema = 'main' AND ({_TEXT})").fetchall()
+    """(table, column, needle) for every text column of every table holding a needle,
+    temporary tables included (one query per table)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in engine.execute(
+            f"SELECT table_name, column_name FROM information_schema.columns "
+            f"WHERE {_TEXT}").fetchall():
+        columns.setdefault(table, []).append(column)
     hits = []
-    for table, column in columns:
-        for needle in sorted(needles):
-            n = engine.scalar(f'SELECT count(*) FROM "{table}" '
-                              f'WHERE contains(lower(CAST("{column}" AS VARCHAR)), lower(?))',
-                              [needle])
-            if n:
-                hits.append((table, column, needle))
+    for table, cols in columns.items():
+        pairs = [(c, n) for c in cols for n in sorted(needles)]
+        counts = ", ".join(f'count(*) FILTER (WHERE contains(lower(CAST("{c}" AS VARCHAR)), '
+                           f'lower(${i + 1})))' for i, (c, _) in enumerate(pairs))
+        row = engine.execute(f'SELECT {counts} FROM "{table}"', [n for _, n in pairs]).fetchone()
+        hits += [(table, c, n) for (c, n), k in zip(pairs, row, strict=True) if k]
     return hits
 
 

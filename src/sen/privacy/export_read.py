@@ -74,8 +74,9 @@ def analytics_sections(cur: Any, s: Subject) -> dict[str, Rows]:
 
 
 def _select(con: sa.Connection, columns: list[Any], where: Any, order: Any) -> Rows:
-    return [dict(r._mapping) for r in con.execute(sa.select(*columns).where(where)
-                                                  .order_by(*order))]
+    # Column names as plain str: SQLAlchemy's are a str subclass JSON encoders refuse as keys.
+    return [{str(k): v for k, v in r._mapping.items()}
+            for r in con.execute(sa.select(*columns).where(where).order_by(*order))]
 
 
 def ops_sections(con: sa.Connection, scope: Scope) -> dict[str, Rows]:

@@ -62,5 +62,6 @@ def requests(ops: sa.Engine, profile_id: str | None = None) -> list[dict[str, An
     if profile_id is not None:
         query = query.where(t.c.profile_id == profile_id)
     with ops.connect() as con:
-        return [{**row._mapping, "records": orjson.loads(row.records),
-                 "summary": orjson.loads(row.summary)} for row in con.execute(query).all()]
+        return [{**{str(k): v for k, v in row._mapping.items()},
+                 "records": orjson.loads(row.records), "summary": orjson.loads(row.summary)}
+                for row in con.execute(query).all()]
