@@ -129,3 +129,9 @@ def test_csv_cells_never_run_as_formulas(value: object, shown: str) -> None:
 def test_csv_has_a_bom_and_every_column_once() -> None:
     raw = to_csv([{"a": 1, "b": "Huế"}, {"b": "x", "c": None}])
     assert raw.decode("utf-8") == "\ufeffa,b,c\r\n1,Huế,\r\n,x,\r\n"
+
+
+def test_the_package_contract() -> None:
+    import sen.privacy
+
+    assert sorted(sen.privacy.__all__) == ["Erasure", "Export", "erase", "export", "requests"]
