@@ -65,3 +65,26 @@ def test_the_other_holder_of_a_shared_phone_is_left_whole(tmp_path: Path, ops: s
     resolver.rebuild(engine)
     assert _identity(engine) == after
     engine.close()
+
+
+def test_a_customers_row_others_share_keeps_only_their_traits(tmp_path: Path,
+                                                              ops: sa.Engine) -> None:
+    """An SDK sent userId "null" for her and for someone else: the projection's "null"
+    row is written again without what she gave it."""
+    engine = DuckDBEngine(tmp_path / "sen.duckdb")
+    writer = EventWriter(engine)
+    ev = customers.ev
+    writer.write_sync(customers.rows([
+        ev("x1", "identify", ts=customers.at(9), userId="null", anonymousId="anon-thu",
+           traits={"name": "Võ Thị Thu", "email": "thu.vo@gmail.com"}),
+        ev("x2", "identify", ts=customers.at(8), userId="null", anonymousId="anon-tam",
+           traits={"name": "Lý Văn Tâm", "city": "Huế"}),
+    ], "web"))
+    resolver.rebuild(engine)
+    (thu,) = profiles.lookup(engine.cursor(), "email", "thu.vo@gmail.com")
+    privacy.erase(engine, ops, thu["profile_id"], actor="agent", now=NOW)
+    assert analytics_hits(engine, {"thu.vo@gmail.com", "Võ Thị Thu", "anon-thu"}) == []
+    row = engine.execute("SELECT name, email, traits FROM customers WHERE user_id = 'null'"
+                         ).fetchone()
+    assert row == ("Lý Văn Tâm", None, '{"city":"Huế","name":"Lý Văn Tâm"}')
+    engine.close()

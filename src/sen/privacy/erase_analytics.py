@@ -136,24 +136,27 @@ def scrub_events(cur: Any, subject: Subject, names: Pseudonyms, matcher: Matcher
             UPDATE orders SET message_id = n.message_id, user_id = n.user_id,
                 anonymous_id = n.anonymous_id, phone = NULL, email = NULL
             FROM _pv_new n WHERE orders.message_id = n.old_id"""))
-        customers = _customers(cur, subject)
+        customers = _customers(cur, sorted({r[3] for r in rows
+                                            if r[2] == "identify" and r[3] is not None}))
     finally:
         cur.unregister("_pv_new")
     return {"events": len(rows), "orders": orders, "customers": customers}
 
 
-def _customers(cur: Any, subject: Subject) -> int:
-    """Her rows of ``customers`` written again from her scrubbed identify events, as
-    a rebuild of the projection would write them (no name, phone, email or traits)."""
+def _customers(cur: Any, user_ids: list[str]) -> int:
+    """The ``customers`` rows her identify events fed, written again from the events
+    now in the log, as a rebuild of the projection writes them: hers with a pseudonymous
+    user id and no name, phone, email or traits; a row others share (a ``null`` userId
+    an SDK sent for many people) without what she gave it."""
     removed = _count(cur.execute(
-        "DELETE FROM customers WHERE list_contains(?::VARCHAR[], trim(user_id))",
-        [subject.user_ids]))
+        "DELETE FROM customers WHERE list_contains(?::VARCHAR[], user_id)", [user_ids]))
     cur.execute("""
-        CREATE OR REPLACE TEMP VIEW _pv_identify AS
-        SELECT events.* FROM events JOIN _pv_new n ON events.rowid = n.rid
-        WHERE n.type = 'identify'""")
+        CREATE OR REPLACE TEMP TABLE _pv_identify AS
+        SELECT * FROM events
+        WHERE type = 'identify' AND (rowid IN (SELECT rid FROM _pv_new)
+                                     OR list_contains(?::VARCHAR[], user_id))""", [user_ids])
     apply_new_events(cur, "_pv_identify")
-    cur.execute("DROP VIEW _pv_identify")
+    cur.execute("DROP TABLE _pv_identify")
     return removed
 
 
