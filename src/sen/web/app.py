@@ -75,6 +75,7 @@ from sen.web.api import campaigns as campaigns_api
 from sen.web.api import coupons as coupons_api
 from sen.web.api import hooks, management, tracking
 from sen.web.api import messaging as messaging_api
+from sen.web.api import privacy as privacy_api
 from sen.web.api import push as push_api
 from sen.web.api import templates as templates_api
 from sen.web.auth import RUN_IMPORTS, require_role
@@ -200,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(messaging_api.router)
     app.include_router(coupons_api.router)
     app.include_router(push_api.router)
+    app.include_router(privacy_api.router)
     app.include_router(tracking.router)
     app.include_router(hooks.router)
     app.include_router(segment_router)
