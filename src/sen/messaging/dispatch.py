@@ -251,19 +251,39 @@ class Dispatcher:
             row, reason=str(reason), stage="dispatch"), now)])
 
     def _render(self, rows: Sequence[Any], done: Dispatched) -> list[tuple[Any, Prepared]]:
-        ready: list[tuple[Any, Prepared]] = []
-        for row in rows:
-            try:
-                with self.ops.begin() as con:
-                    prepared = self.renderer.render(con, row)
-                    con.execute(sa.update(messages).where(messages.c.id == row.id)
-                                .values(**prepared.stored, updated_at=self.clock()))
-                ready.append((row, prepared))
-            except SenError as exc:
-                with self.ops.begin() as con:
+        """Render the batch in one transaction and store what will be sent. Should a
+        message fail to render, the batch is rendered again with a savepoint per
+        message, so that one fails alone and the others go."""
+        try:
+            with self.ops.begin() as con:
+                ready = [(row, self.renderer.render(con, row)) for row in rows]
+                self._store(con, ready)
+            return ready
+        except SenError:
+            pass
+        ready = []
+        with self.ops.begin() as con:
+            for row in rows:
+                try:
+                    with con.begin_nested():
+                        prepared = self.renderer.render(con, row)
+                    ready.append((row, prepared))
+                except SenError as exc:
                     self._fail(con, row, f"render: {exc}", self.clock())
-                done.failed += 1
+                    done.failed += 1
+            self._store(con, ready)
         return ready
+
+    def _store(self, con: sa.Connection, ready: Sequence[tuple[Any, Prepared]]) -> None:
+        """Keep the rendered text, links and coupon on each row (one statement)."""
+        if not ready:
+            return
+        t, now = messages, self.clock()
+        con.execute(sa.update(t).where(t.c.id == sa.bindparam("mid")).values(
+            body=sa.bindparam("b"), subject=sa.bindparam("s"), links=sa.bindparam("l"),
+            coupon=sa.bindparam("c"), updated_at=now),
+            [{"mid": row.id, "b": p.stored.get("body"), "s": p.stored.get("subject"),
+              "l": p.stored.get("links"), "c": p.stored.get("coupon")} for row, p in ready])
 
     def _last_look(self, ready: list[tuple[Any, Prepared]], done: Dispatched
                    ) -> list[tuple[Any, Prepared]]:
@@ -307,14 +327,20 @@ class Dispatcher:
                 return [ProviderError(f"{type(exc).__name__}: {exc}", provider=provider.name,
                                       transient=True, code="broken")] * size
 
-        if provider.max_batch > 1:
-            results: list[SendResult | ProviderError] = []
-            for start in range(0, len(messages), provider.max_batch):
-                part = messages[start:start + provider.max_batch]
-                results += guard(lambda p=part: _whole(provider.send_batch(p)), len(part))
-            return results
-        return [r for rs in self._threads.map(
-            lambda msg: guard(lambda: provider.send(msg), 1), messages) for r in rs]
+        results: list[SendResult | ProviderError | None] = [None] * len(messages)
+        grouped = [i for i, m in enumerate(messages)
+                   if provider.max_batch > 1 and provider.batchable(m)]
+        for start in range(0, len(grouped), max(provider.max_batch, 1)):
+            part = grouped[start:start + provider.max_batch]
+            out = guard(lambda p=part: _whole(provider.send_batch([messages[i] for i in p])),
+                        len(part))
+            for i, r in zip(part, out, strict=True):
+                results[i] = r
+        single = [i for i in range(len(messages)) if results[i] is None]
+        for i, rs in zip(single, self._threads.map(
+                lambda i: guard(lambda: provider.send(messages[i]), 1), single), strict=True):
+            results[i] = rs[0]
+        return results  # type: ignore[return-value]
 
     def _process(self, rows: Sequence[Any], done: Dispatched) -> None:
         allowed = self._gate(rows, done)
