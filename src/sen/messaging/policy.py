@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -173,11 +174,29 @@ def _consent(req: Request, facts: Facts, policy: MessagingPolicy) -> Reason | No
     return None
 
 
+@lru_cache(maxsize=64)
+def _fixed_offset(zone: ZoneInfo) -> timedelta | None:
+    """The zone's offset when it never changes (Vietnam's: +07:00), else None."""
+    probes = [datetime(year, month, 1) for year in (2020, 2026, 2032) for month in (1, 4, 7, 10)]
+    offsets = {zone.utcoffset(p) for p in probes}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _local(at: datetime, zone: ZoneInfo) -> datetime:
+    """Naive UTC ``at`` in ``zone``, aware; fast where the zone keeps one offset."""
+    offset = _fixed_offset(zone)
+    if offset is not None:
+        return (at + offset).replace(tzinfo=zone)
+    return at.replace(tzinfo=UTC).astimezone(zone)
+
+
 def quiet_end(req: Request, policy: MessagingPolicy) -> datetime | None:
     """When quiet hours end if ``req.at`` falls inside some (naive UTC), else None."""
+    if not policy.quiet_hours:
+        return None
     at = req.at
     for _ in range(4):  # overlapping windows: step past each in turn
-        local = at.replace(tzinfo=UTC).astimezone(req.zone)
+        local = _local(at, req.zone)
         window = next((q for q in policy.quiet_hours
                        if q.applies(req.channel, req.purpose) and q.contains(local.time())), None)
         if window is None:
@@ -186,7 +205,8 @@ def quiet_end(req: Request, policy: MessagingPolicy) -> datetime | None:
                             microsecond=0)
         if end <= local:
             end += timedelta(days=1)
-        at = end.astimezone(UTC).replace(tzinfo=None)
+        at = end.replace(tzinfo=None) - end.utcoffset() if _fixed_offset(req.zone) \
+            else end.astimezone(UTC).replace(tzinfo=None)
     return at
 
 
