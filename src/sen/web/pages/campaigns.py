@@ -1,0 +1,4 @@
+"""Placeholder."""
+from fastapi import APIRouter
+
+router = APIRouter()
