@@ -36,6 +36,11 @@ _RULES = {
 }
 
 
+# Checks of Sen's own models (value errors) → what to say, found by their English words.
+_CUSTOM = (("decree 91", "form.rule.decree91"), ("lower-case letters", "form.rule.pattern"),
+           ("each channel may appear once", "form.rule.channel_once"))
+
+
 def page_json(data: Any) -> Markup:
     """Data for a ``<script type="application/json">``: nothing in it can close the tag."""
     text = json.dumps(jsonable_encoder(data), ensure_ascii=False)
@@ -55,9 +60,8 @@ def rule_message(rule: str, ctx: dict[str, Any] | None, text: str, lang: str) ->
         rule = "too_short_text"
     key = _RULES.get(rule)
     if key is None:
-        if "decree 91" in text:
-            return i18n.translate(lang, "form.rule.decree91")
-        return text.removeprefix("Value error, ")
+        known = next((k for words, k in _CUSTOM if words in text), None)
+        return i18n.translate(lang, known) if known else text.removeprefix("Value error, ")
     params = {k: ctx.get(k, "") for k in ("min_length", "max_length", "ge", "gt", "le",
                                            "expected")}
     return i18n.translate(lang, key, **params)
