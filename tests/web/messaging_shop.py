@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 from sen.config import Settings
 from sen.demo import audience
-from sen.identity import resolver
-from sen.ingest.writer import EventWriter
 from sen.demo.sandbox import EsmsSandbox
 from sen.demo.sandbox import serve_in_thread as serve_sandbox
+from sen.identity import resolver
+from sen.ingest.writer import EventWriter
 from sen.messaging import consent
 from sen.messaging.consent import ConsentChange
 from sen.messaging.events import utc_now

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from sen.errors import ValidationError
-from sen.messaging import templates
 from sen.messaging import settings as msettings
+from sen.messaging import templates
 from sen.messaging.policy import MessagingPolicy
 from sen.messaging.render import RenderSettings
 from sen.web.auth import require_role
@@ -39,8 +39,8 @@ async def save_policy(request: Request, user: Admin) -> Response:
     try:
         policy = MessagingPolicy.model_validate(data)
     except pydantic.ValidationError as exc:
-        return channels_page(request, user, status=400, policy_problems=policy_form.problems(exc, lang),
-                             policy_form=form)
+        return channels_page(request, user, status=400, policy_form=form,
+                             policy_problems=policy_form.problems(exc, lang))
     current = msettings.policy(m.ops)
     turning_off = current.require_advertising_consent and not policy.require_advertising_consent
     if turning_off and form.get("confirm_no_consent") != "yes":

@@ -32,7 +32,8 @@ _RULES = {
     "string_pattern_mismatch": "form.rule.pattern", "time_parsing": "form.rule.time",
     "datetime_parsing": "form.rule.datetime", "datetime_from_date_parsing": "form.rule.datetime",
     "too_short": "form.rule.missing", "too_long": "form.rule.too_many",
-    "too_short_text": "form.rule.too_short", "dict_type": "form.rule.json_object", "list_type": "form.rule.invalid",
+    "too_short_text": "form.rule.too_short", "dict_type": "form.rule.json_object",
+    "list_type": "form.rule.invalid",
 }
 
 
