@@ -23,8 +23,9 @@ ESMS = {"kind": "esms", "name": "esms-chinh", "config.brandname": "SENSHOES",
 
 
 @pytest.fixture
-async def web(tmp_path: Path) -> AsyncIterator[Web]:
-    async with running(tmp_path) as w:
+async def web(tmp_path: Path, ops_url: str) -> AsyncIterator[Web]:
+    """The app on each operational backend, with the shop's customers resolved."""
+    async with running(tmp_path, ops_url) as w:
         w.app.state.writer.write_sync(rows(customers(), "server"))
         engine = w.app.state.analytics
         w.app.state.writer.run_exclusive(lambda: resolver.rebuild(engine))
