@@ -165,6 +165,11 @@ async def test_campaign_form_problems_beside_inputs(web):
         r = await c.post("/campaigns", data=form | {"step-1-channel": "email",
                                                     "holdout_percent": "10", "when": "now"})
         assert problems(r.text)["name"] == "Đã có chiến dịch tên tet; hãy chọn tên khác."
+        # Pausing a campaign that is not running says so on its page, not on an error page.
+        r = await c.post("/campaigns/tet/pause")
+        assert (r.status_code, r.headers["location"]) == (303, "/campaigns/tet")
+        page = (await c.get("/campaigns/tet")).text
+        assert "Chiến dịch đã đổi trạng thái trong lúc đó" in page and 'id="estimate"' in page
 
 
 async def test_consent_recorded_on_the_360_and_messages_listed(web):

@@ -408,6 +408,8 @@ MESSAGES.update({
     "campaigns.paused": ("Đã tạm dừng: giữ lại {n} tin chưa gửi.", "Paused: {n} messages held."),
     "campaigns.resumed": ("Đã tiếp tục: {n} tin trở lại hàng đợi.",
                           "Resumed: {n} messages queued."),
+    "campaigns.moved_on": ("Chiến dịch đã đổi trạng thái trong lúc đó; đây là trạng thái hiện "
+                           "tại.", "The campaign changed meanwhile; this is where it is now."),
     "campaigns.funnel": ("Phễu", "Funnel"),
     "campaigns.suppressed_by": ("Bị chặn theo lý do", "Held back by reason"),
     "campaigns.stat.treatment": ("Khách nhận tin", "Audience"),

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from sen.errors import ConflictError
+from sen.errors import ConflictError, NotFoundError
 from sen.messaging import campaigns, templates
 from sen.messaging.model import Reason, Status
 from sen.segments import saved
@@ -150,21 +150,30 @@ async def save_campaign(request: Request, user: Runner) -> Response:
 def _existing(ops: sa.Engine, name: str) -> campaigns.Campaign | None:
     try:
         return campaigns.get(ops, name)
-    except Exception:  # noqa: BLE001 - NotFoundError, or a name that cannot be one
+    except NotFoundError:
         return None
 
 
 @router.post("/campaigns/{name}/pause")
 def pause(request: Request, name: str, user: Runner) -> Response:
     m = request.app.state.messaging
-    held = campaigns.pause(m.ops, name, now=m.now())
-    request.session[FLASH] = {"key": "campaigns.paused", "params": {"n": held}}
+    _switch(request, name, lambda: campaigns.pause(m.ops, name, now=m.now()), "paused")
     return RedirectResponse(f"/campaigns/{name}", status_code=303)
 
 
 @router.post("/campaigns/{name}/resume")
 def resume(request: Request, name: str, user: Runner) -> Response:
     m = request.app.state.messaging
-    queued = campaigns.resume(m.ops, name, now=m.now())
-    request.session[FLASH] = {"key": "campaigns.resumed", "params": {"n": queued}}
+    _switch(request, name, lambda: campaigns.resume(m.ops, name, now=m.now()), "resumed")
     return RedirectResponse(f"/campaigns/{name}", status_code=303)
+
+
+def _switch(request: Request, name: str, act: Any, done: str) -> None:
+    """Pause or resume; a campaign that moved on meanwhile (it finished, someone else
+    paused it) says so on its page instead of an error page."""
+    try:
+        n = act()
+    except ConflictError:
+        request.session[FLASH] = {"key": "campaigns.moved_on", "error": True, "params": {}}
+        return
+    request.session[FLASH] = {"key": f"campaigns.{done}", "params": {"n": n}}

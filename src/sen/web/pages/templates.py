@@ -96,9 +96,7 @@ def _editor(request: Request, user: User, template: templates.Template | None,
 @router.get("/templates/new")
 def new_template(request: Request, user: Editor, channel: str = "sms") -> Response:
     """An empty editor for ``channel``."""
-    if channel not in CHANNELS:
-        raise ValidationError(f"Choose a channel: {', '.join(CHANNELS)}.", field="channel")
-    return _editor(request, user, None, channel)
+    return _editor(request, user, None, channel if channel in CHANNELS else "sms")
 
 
 @router.get("/templates/{name}")
