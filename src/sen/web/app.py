@@ -86,7 +86,9 @@ from sen.web.metrics import (
     record_rejected,
     record_request,
 )
-from sen.web.pages import unsubscribe
+from sen.web.pages import campaigns as campaign_pages
+from sen.web.pages import channel_policy, channels, unsubscribe
+from sen.web.pages import templates as template_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "sen_session"
@@ -211,5 +213,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_ui.router)
     app.include_router(segments_ui.router)
     app.include_router(unsubscribe.router)
+    app.include_router(channels.router)
+    app.include_router(channel_policy.router)
+    app.include_router(template_pages.router)
+    app.include_router(campaign_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
