@@ -36,6 +36,7 @@ from sen.messaging.compose import Composer
 from sen.messaging.consent import ConsentChange
 from sen.messaging.dispatch import Dispatcher
 from sen.messaging.events import utc_now
+from sen.messaging.examples import ExampleServices
 from sen.messaging.model import Channel, ConsentStatus, OutgoingMessage, Purpose
 from sen.messaging.outbox import Candidate, Enqueued, Route, Sender, enqueue
 from sen.messaging.policy import MessagingPolicy
@@ -203,20 +204,52 @@ class Messaging:
 
     # -- campaigns ------------------------------------------------------------------------
     def estimate(self, definition: CampaignDefinition) -> campaigns.Estimate:
-        return campaigns.estimate(self.engine, self.ops, definition,
-                                  templates=self.template_variables, context=self.context,
-                                  policy=self.policy(), zone=self.zone, now=self.now(),
-                                  cost_of=self.cost_of)
+        """What launching now would do, its cost from the messages as each customer
+        would get them (her name can turn an SMS into Unicode and double its parts)."""
+        parts: dict[str, list[int]] = {}
+        pricer = self._pricer(definition.purpose)
 
-    def cost_of(self, route: Route, candidate: Candidate) -> int:
-        """What one message is expected to cost on its channel (for budgets)."""
-        guarded = self.pool().get(route.channel)
-        if guarded is None:
-            return 0
-        probe = OutgoingMessage(id=0, key="estimate", channel=route.channel,
-                                purpose=Purpose.ADVERTISING, address=route.address or "",
-                                body="x" * 120)
-        return guarded.provider.estimate_cost(probe)
+        def cost(route: Route, candidate: Candidate) -> int:
+            price, n = pricer(route, candidate)
+            if n:
+                parts.setdefault(str(route.channel), []).append(n)
+            return price
+
+        e = campaigns.estimate(self.engine, self.ops, definition,
+                               templates=self.template_variables, context=self.context,
+                               policy=self.policy(), zone=self.zone, now=self.now(),
+                               cost_of=cost)
+        e.parts = {ch: round(sum(ns) / len(ns), 2) for ch, ns in parts.items()}
+        return e
+
+    def budget_cost(self, purpose: Purpose) -> Callable[[Route, Candidate], int]:
+        """What each message of a launch is expected to cost (for its budget)."""
+        pricer = self._pricer(purpose)
+        return lambda route, candidate: pricer(route, candidate)[0]
+
+    def _pricer(self, purpose: Purpose) -> Callable[[Route, Candidate], tuple[int, int]]:
+        """(VND, SMS parts) of the message a candidate would get on a route: rendered
+        with example links and coupon as long as real ones, priced by the provider.
+        Templates and settings are read once per pricer."""
+        pool, settings = self.pool(), templates.render_settings(self.ops)
+        compiled: dict[str, Any] = {}
+
+        def price(route: Route, candidate: Candidate) -> tuple[int, int]:
+            guarded = pool.get(route.channel)
+            if guarded is None or not route.template:
+                return 0, 0
+            if route.template not in compiled:
+                compiled[route.template] = render.compile_template(
+                    templates.get_usable(self.ops, route.template))
+            out = render.render(compiled[route.template], candidate.context,
+                                ExampleServices(self.link_base), settings)
+            message = OutgoingMessage(
+                id=0, key="estimate", channel=route.channel, purpose=purpose,
+                address=route.address or "", body=out.body or "", subject=out.subject,
+                data=out.data, unicode=bool(out.sms and out.sms.encoding == "ucs2"))
+            return guarded.provider.estimate_cost(message), out.sms.parts if out.sms else 0
+
+        return price
 
     def test_send(self, definition: CampaignDefinition, profile_ids: Sequence[str]) -> Enqueued:
         members = audience.with_push(self.engine, self.ops,
@@ -229,7 +262,9 @@ class Messaging:
                ) -> Enqueued:
         return campaigns.launch(self.engine, self.ops, name, templates=self.template_variables,
                                 context=self.context, policy=self.policy(), zone=self.zone,
-                                now=self.now(), budget_cost=self.cost_of, progress=progress)
+                                now=self.now(), progress=progress,
+                                budget_cost=self.budget_cost(campaigns.get(self.ops, name)
+                                                             .definition.purpose))
 
     def start_launch(self, name: str, actor: str | None) -> None:
         """Launch in a background thread; :attr:`launches` shows how far it got."""
