@@ -93,12 +93,13 @@ def test_set_up_estimate_launch_and_watch_receipts_arrive(shop, browser):
     assert find(By.ID, "est-channels").text == f"SMS: {CUSTOMERS}"
     assert find(By.ID, "est-suppressed").text == "0"
     cost = int(find(By.ID, "est-cost").get_attribute("data-cost"))
-    assert cost == CUSTOMERS * 800 and find(By.ID, "est-cost").text == "4.000 ₫"
+    shown = f"{cost:,} ₫".replace(",", ".")
+    assert find(By.ID, "est-cost").text == shown
 
     find(By.ID, "launch").click()
     question = wait.until(ec.visibility_of_element_located((By.ID, "launch-question")))
     assert question.text.startswith(f"Gửi chiến dịch tới {CUSTOMERS} khách hàng, chi phí ước "
-                                    "tính 4.000 ₫?")
+                                    f"tính {shown}?")
     find(By.ID, "confirm-launch").click()
     live = wait.until(ec.presence_of_element_located((By.ID, "live")))
 
@@ -111,6 +112,7 @@ def test_set_up_estimate_launch_and_watch_receipts_arrive(shop, browser):
     # What was spent is what eSMS charged: a name with a non-GSM letter makes two parts.
     charged = sum(measure(m.text).parts * 800 for m in shop.esms.messages())
     assert stat("cost") == f"{charged:,} ₫".replace(",", ".")
+    assert cost == charged  # the estimate priced each customer's own message
     assert live.get_attribute("data-refreshed")
     wait.until(lambda _: find(By.ID, "campaign-status").text == "Đã gửi xong")
     assert sorted(m.phone for m in shop.esms.messages()) == \

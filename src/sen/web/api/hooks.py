@@ -52,11 +52,23 @@ def _handle(m: Any, name: str, req: WebhookRequest) -> Response:
     return Response(result.reply, media_type=result.reply_type)
 
 
-@router.api_route("/hooks/{name}/{token}", methods=["GET", "POST"],
-                  responses={401: {"description": "A signature did not verify"},
-                             404: {"description": "Unknown provider or token"}})
+_ANSWERS: dict[int | str, dict] = {401: {"description": "A signature did not verify"},
+                                    404: {"description": "Unknown provider or token"}}
+
+
+@router.post("/hooks/{name}/{token}", responses=_ANSWERS)
 async def provider_hook(name: str, token: str, request: Request) -> Response:
     """Receive a provider's callback (delivery receipt, inbound SMS, SES notification)."""
+    return await _receive(name, token, request)
+
+
+@router.get("/hooks/{name}/{token}", responses=_ANSWERS)
+async def provider_hook_get(name: str, token: str, request: Request) -> Response:
+    """The same, for providers that call back with GET (eSMS's receipts)."""
+    return await _receive(name, token, request)
+
+
+async def _receive(name: str, token: str, request: Request) -> Response:
     m = request.app.state.messaging
     if not hmac.compare_digest(token, m.hook_token(name)):
         raise NotFoundError("There is no such callback address.")
