@@ -39,7 +39,7 @@ from sen.messaging.model import (
     Reason,
     Status,
 )
-from sen.store.operational import consents, messages
+from sen.store.operational import consents, messages, select_in
 
 SOURCES = ("import", "web_form", "identify", "api", "ui", "unsubscribe_link", "sms_keyword",
            "email_complaint", "list_unsubscribe", "push_permission", "erasure")
@@ -110,21 +110,34 @@ def _event(change: ConsentChange) -> events.LogEvent:
         context=context)
 
 
+SLICE = 5000  # addresses per query (SQLite takes up to 32,766 parameters)
+
+
 def _current(con: sa.Connection, keys: set[tuple[str, str, str]]) -> dict[tuple, Any]:
-    """Stored rows for (channel, address, purpose) keys, read in slices."""
+    """Stored rows for (channel, address, purpose) keys: per channel and purpose, the
+    addresses in slices, so each lookup seeks the primary key (channel, address, …)."""
     found: dict[tuple, Any] = {}
-    by_address: dict[str, set[tuple]] = {}
-    for key in keys:
-        by_address.setdefault(key[1], set()).add(key)
-    addresses = sorted(by_address)
-    for start in range(0, len(addresses), 500):
-        rows = con.execute(sa.select(consents).where(
-            consents.c.address.in_(addresses[start:start + 500]))).all()
-        for row in rows:
-            key = (row.channel, row.address, row.purpose)
-            if key in keys:
-                found[key] = row
+    groups: dict[tuple[str, str], list[str]] = {}
+    for channel, address, purpose in keys:
+        groups.setdefault((channel, purpose), []).append(address)
+    names = [c.name for c in consents.c]
+    sql = (f"SELECT {', '.join(names)} FROM consents WHERE channel = {{p}} AND purpose = {{p}} "
+           "AND address IN ({in})")
+    for (channel, purpose), addresses in groups.items():
+        addresses.sort()
+        for values in select_in(con, sql, addresses, (channel, purpose), size=SLICE):
+            row = _Row(names, values)
+            found[(row.channel, row.address, row.purpose)] = row
     return found
+
+
+class _Row:
+    """A consents row read by the driver, with the attribute names of a SQLAlchemy row."""
+
+    def __init__(self, names: list[str], values: tuple) -> None:
+        self.__dict__.update(zip(names, values, strict=True))
+        if isinstance(self.updated_at, str):  # SQLite hands back text
+            self.updated_at = datetime.fromisoformat(self.updated_at)
 
 
 def _stop_waiting(con: sa.Connection, change: ConsentChange, now: datetime) -> int:

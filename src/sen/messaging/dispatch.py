@@ -195,7 +195,8 @@ class Dispatcher:
         by_purpose: dict[str, list[Any]] = {}
         for r in rows:
             by_purpose.setdefault(r.purpose, []).append(r)
-        gone = unreachable_pairs(con, sorted({r.address for r in rows if r.address}))
+        gone = unreachable_pairs(con, sorted({r.address for r in rows if r.address}),
+                                 {r.channel for r in rows})
         facts: dict[int, Facts] = {}
         for purpose, group in by_purpose.items():
             known = consent.statuses(con, [(r.channel, r.address) for r in group], purpose)

@@ -74,7 +74,11 @@ def add(con: sa.Connection, events: Iterable[LogEvent]) -> int:
 
 def add_many(con: sa.Connection, events: Iterable[LogEvent]) -> None:
     """:func:`add` for large batches (a broadcast's refusals), through the driver."""
-    bulk_insert_ignore(con, pending_events, [pending_row(ev) for ev in events])
+    rows = [pending_row(ev) for ev in events]
+    if rows:
+        names = list(rows[0])
+        bulk_insert_ignore(con, pending_events, names, [tuple(r[n] for n in names)
+                                                        for r in rows])
 
 
 def log_rows(rows: Sequence[Any], received_at: datetime) -> list[tuple]:

@@ -48,6 +48,7 @@ from sen.store.operational import (
     insert_ignore,
     locks,
     messages,
+    select_in,
     unreachable,
 )
 
@@ -131,6 +132,11 @@ def _lock_key(text: str) -> int:
                           signed=True)
 
 
+def _stamp(at: datetime) -> str:
+    """A time as SQLAlchemy's SQLite type stores it (text that sorts as time)."""
+    return at.isoformat(" ", "microseconds")
+
+
 def lock(con: sa.Connection, profiles: Iterable[str], addresses: Iterable[str]) -> None:
     """Serialise writers of the outbox on these recipients until the transaction ends."""
     if con.dialect.name == "postgresql":
@@ -144,25 +150,26 @@ def lock(con: sa.Connection, profiles: Iterable[str], addresses: Iterable[str]) 
     con.execute(sa.update(locks).where(locks.c.name == "outbox").values(n=locks.c.n + 1))
 
 
-def _slices(values: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+def _slices(values: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
 
 def existing_keys(con: sa.Connection, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for part in _slices(keys):
-        found.update(con.execute(sa.select(messages.c.key).where(messages.c.key.in_(part)))
-                     .scalars())
-    return found
+    return {r[0] for r in select_in(con, "SELECT key FROM messages WHERE key IN ({in})", keys)}
 
 
-def unreachable_pairs(con: sa.Connection, addresses: Sequence[str]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for part in _slices(addresses):
-        found.update((r.channel, r.address) for r in con.execute(
-            sa.select(unreachable.c.channel, unreachable.c.address)
-            .where(unreachable.c.address.in_(part))))
+def unreachable_pairs(con: sa.Connection, addresses: Sequence[str],
+                      channels: Iterable[str] = ("sms", "zalo", "email", "push", "webhook")
+                      ) -> set[tuple[str, str]]:
+    """The (channel, address) pairs known to be unreachable, looked up by the
+    primary key (channel, address)."""
+    t, found = unreachable, set()
+    if not con.execute(sa.select(t.c.address).limit(1)).first():
+        return found  # nobody unreachable yet: the usual case for a new deployment
+    sql = "SELECT channel, address FROM unreachable WHERE channel = {p} AND address IN ({in})"
+    for channel in sorted(set(channels)):
+        found.update((r[0], r[1]) for r in select_in(con, sql, addresses, (channel,)))
     return found
 
 
@@ -177,18 +184,16 @@ class Planner:
 
     def load(self, con: sa.Connection, profiles: Sequence[str], addresses: Sequence[str],
              lo: datetime, hi: datetime) -> None:
-        t = messages
-        cols = (t.c.id, t.c.profile_id, t.c.address, t.c.channel, t.c.purpose, t.c.due_at,
-                t.c.template)
-        live = [str(s) for s in LIVE_STATUSES]
-        for column, values in ((t.c.profile_id, profiles), (t.c.address, addresses)):
-            for part in _slices(values):
-                for r in con.execute(sa.select(*cols).where(
-                        column.in_(part), t.c.status.in_(live), t.c.due_at > lo,
-                        t.c.due_at < hi)):
-                    self._add(r.id, r.profile_id, r.address,
-                              Planned(Channel(r.channel), Purpose(r.purpose), r.due_at,
-                                      r.template))
+        live = ", ".join(f"'{s}'" for s in sorted(LIVE_STATUSES))
+        sqlite = con.dialect.name != "postgresql"
+        bounds = (_stamp(lo), _stamp(hi)) if sqlite else (lo, hi)
+        for column, values in (("profile_id", profiles), ("address", addresses)):
+            sql = (f"SELECT id, profile_id, address, channel, purpose, due_at, template "
+                   f"FROM messages WHERE due_at > {{p}} AND due_at < {{p}} "
+                   f"AND status IN ({live}) AND {column} IN ({{in}})")
+            for r in select_in(con, sql, values, bounds):
+                due = datetime.fromisoformat(r[5]) if sqlite else r[5]
+                self._add(r[0], r[1], r[2], Planned(Channel(r[3]), Purpose(r[4]), due, r[6]))
 
     def _add(self, ident: Any, profile: str, address: str | None, p: Planned) -> None:
         self.by_profile[profile][ident] = p
@@ -209,34 +214,33 @@ class Planner:
         return list({**mine, **theirs}.values())
 
 
+ROW_COLUMNS = ("key", "campaign", "journey", "step", "variant", "template",
+               "template_version", "channel", "purpose", "profile_id", "record", "address",
+               "context", "due_at", "status", "quiet_policy", "fallback", "error",
+               "created_at", "updated_at")
+"""The outbox columns a new row sets; the others start empty (or at their default)."""
+
+
 @dataclass
 class _Chunk:
-    """Rows and events a chunk will write."""
+    """Rows (tuples in :data:`ROW_COLUMNS` order) and events a chunk will write."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
     suppressed: list[events.LogEvent] = field(default_factory=list)
     result: Enqueued = field(default_factory=Enqueued)
 
 
 def _row(c: Candidate, sender: Sender, route: Route, status: Status, at: datetime,
          now: datetime, *, fallback: Sequence[Route] = (), reason: Reason | None = None
-         ) -> dict[str, Any]:
-    return {
-        "key": c.key, "campaign": sender.campaign, "journey": sender.journey,
-        "step": sender.step, "variant": sender.variant, "template": route.template,
-        "template_version": sender.template_versions.get(route.template or ""),
-        "channel": str(route.channel), "purpose": str(sender.purpose), "provider": None,
-        "profile_id": c.profile_id, "record": c.record, "address": route.address or "",
-        "context": orjson.dumps(c.context).decode(), "due_at": at, "status": str(status),
-        "quiet_policy": sender.quiet,
-        "fallback": orjson.dumps([[str(r.channel), r.template, r.address]
-                                  for r in fallback]).decode() if fallback else None,
-        "fallback_of": None, "attempts": 0, "next_attempt_at": None, "claimed_by": None,
-        "claimed_at": None, "provider_id": None, "cost": None,
-        "error": str(reason) if reason else None, "body": None, "subject": None,
-        "links": None, "coupon": None, "created_at": now, "sent_at": None,
-        "delivered_at": None, "updated_at": now,
-    }
+         ) -> tuple:
+    return (
+        c.key, sender.campaign, sender.journey, sender.step, sender.variant, route.template,
+        sender.template_versions.get(route.template or ""), str(route.channel),
+        str(sender.purpose), c.profile_id, c.record, route.address or "",
+        orjson.dumps(c.context).decode(), at, str(status), sender.quiet,
+        orjson.dumps([[str(r.channel), r.template, r.address]
+                      for r in fallback]).decode() if fallback else None,
+        str(reason) if reason else None, now, now)
 
 
 def suppressed_event(key: str, record: str | None, properties: dict[str, Any],
@@ -300,7 +304,7 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
         return out.result
     pairs = {(r.channel, r.address) for c in todo for r in c.routes if r.address}
     consents = consent.statuses(con, pairs, sender.purpose)
-    gone = unreachable_pairs(con, addresses)
+    gone = unreachable_pairs(con, addresses, {str(ch) for ch, _ in pairs})
     window = policy.longest_window()
     planner = Planner()
     planner.load(con, profiles, addresses, min(c.at for c in todo) - window,
@@ -308,7 +312,7 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
     for c in todo:
         _decide_one(c, sender, policy, zone, consents, gone, planner, budget, out, now)
     if not dry_run:
-        bulk_insert_ignore(con, messages, out.rows)
+        bulk_insert_ignore(con, messages, ROW_COLUMNS, out.rows)
         events.add_many(con, out.suppressed)
     return out.result
 

@@ -7,6 +7,7 @@ runs, saved segments), never the event log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -405,6 +406,21 @@ def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
     return max(result.rowcount, 0) if result.rowcount is not None else 0
 
 
+def select_in(con: sa.Connection, sql: str, values: Sequence[object],
+              params: Sequence[object] = (), *, size: int = 5000) -> list[tuple]:
+    """Rows of ``sql`` whose ``{in}`` placeholder is each slice of ``values`` in turn,
+    run by the driver directly: for the large look-ups of a broadcast (consent,
+    history of a chunk of recipients), where building the statement through
+    SQLAlchemy costs more than the query. ``params`` come before the slice."""
+    mark = "%s" if con.dialect.name == "postgresql" else "?"
+    out: list[tuple] = []
+    for start in range(0, len(values), size):
+        part = list(values[start:start + size])
+        text = sql.replace("{in}", ", ".join([mark] * len(part))).replace("{p}", mark)
+        out += con.exec_driver_sql(text, (*params, *part)).fetchall()
+    return out
+
+
 def _sqlite_times(table: sa.Table, names: list[str], data: list[tuple]) -> list[tuple]:
     """Datetimes as SQLAlchemy's SQLite type stores them (always with microseconds, so
     text comparison orders them); each distinct moment is formatted once."""
@@ -430,17 +446,19 @@ def _sqlite_times(table: sa.Table, names: list[str], data: list[tuple]) -> list[
     return out
 
 
-def bulk_insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert_ignore(con: sa.Connection, table: sa.Table, names: Sequence[str],
+                       rows: list[tuple]) -> None:
     """:func:`insert_ignore` for large batches: one prepared statement run by the
     driver's ``executemany``, skipping SQLAlchemy's per-row parameter processing
-    (a broadcast to a million recipients writes a million outbox rows). Every row
-    must carry every column of ``table`` that has no server default; values are
-    plain Python (str, int, bool, naive UTC datetimes, None)."""
+    (a broadcast to a million recipients writes a million outbox rows). ``rows``
+    are tuples of the ``names`` columns (every column without a server default
+    that must not be empty); values are plain Python (str, int, bool, naive UTC
+    datetimes, None)."""
     if not rows:
         return
-    names = list(rows[0])
+    names = list(names)
     columns = ", ".join(f'"{n}"' for n in names)
-    data = [tuple(r[n] for n in names) for r in rows]
+    data = rows
     if con.dialect.name == "postgresql":
         marks = ", ".join(["%s"] * len(names))
     else:
