@@ -211,9 +211,16 @@ def apply(ops: sa.Engine, changes: Iterable[ConsentChange], *, now: datetime) ->
 def statuses(con: sa.Connection, pairs: Iterable[tuple[Channel | str, str]],
              purpose: Purpose | str) -> dict[tuple[str, str], ConsentStatus]:
     """Current status per (channel, address) for one purpose; absent pairs have none."""
-    wanted = {(str(c), a) for c, a in pairs if a}
-    keys = {(c, a, str(purpose)) for c, a in wanted}
-    return {(k[0], k[1]): ConsentStatus(row.status) for k, row in _current(con, keys).items()}
+    by_channel: dict[str, set[str]] = {}
+    for c, a in pairs:
+        if a:
+            by_channel.setdefault(str(c), set()).add(a)
+    sql = ("SELECT channel, address, status FROM consents WHERE channel = {p} "
+           "AND purpose = {p} AND address IN ({in})")
+    known = {s.value: s for s in ConsentStatus}
+    return {(r[0], r[1]): known[r[2]]
+            for channel, addresses in by_channel.items()
+            for r in select_in(con, sql, sorted(addresses), (channel, str(purpose)), size=SLICE)}
 
 
 def for_addresses(con: sa.Connection, addresses: Sequence[str]) -> list[Any]:

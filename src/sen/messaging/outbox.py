@@ -52,7 +52,7 @@ from sen.store.operational import (
     unreachable,
 )
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,12 +235,12 @@ def _row(c: Candidate, sender: Sender, route: Route, status: Status, at: datetim
          ) -> tuple:
     return (
         c.key, sender.campaign, sender.journey, sender.step, sender.variant, route.template,
-        sender.template_versions.get(route.template or ""), str(route.channel),
-        str(sender.purpose), c.profile_id, c.record, route.address or "",
-        orjson.dumps(c.context).decode(), at, str(status), sender.quiet,
-        orjson.dumps([[str(r.channel), r.template, r.address]
+        sender.template_versions.get(route.template or ""), route.channel.value,
+        sender.purpose.value, c.profile_id, c.record, route.address or "",
+        orjson.dumps(c.context).decode(), at, status.value, sender.quiet,
+        orjson.dumps([[r.channel.value, r.template, r.address]
                       for r in fallback]).decode() if fallback else None,
-        str(reason) if reason else None, now, now)
+        reason.value if reason else None, now, now)
 
 
 def suppressed_event(key: str, record: str | None, properties: dict[str, Any],
@@ -253,13 +253,14 @@ def _decide_one(c: Candidate, sender: Sender, policy: MessagingPolicy, zone: Zon
                 consents: dict[tuple[str, str], ConsentStatus], gone: set[tuple[str, str]],
                 planner: Planner, budget: Budget | None, out: _Chunk, now: datetime) -> None:
     reasons: list[tuple[str, Reason]] = []
-    for i, route in enumerate(c.routes):
-        pair = (str(route.channel), route.address or "")
-        req = Request(route.channel, sender.purpose, route.address, c.at, c.zone or zone,
-                      route.template, sender.quiet, c.excluded)
-        facts = Facts(consents.get(pair), pair in gone,
-                      planner.around(c.profile_id, route.address))
-        d = decide(req, facts, policy)
+    routes = c.routes
+    for i, route in enumerate(routes):
+        channel = route.channel.value
+        pair = (channel, route.address or "")
+        d = decide(Request(route.channel, sender.purpose, route.address, c.at, c.zone or zone,
+                           route.template, sender.quiet, c.excluded),
+                   Facts(consents.get(pair), pair in gone,
+                         planner.around(c.profile_id, route.address)), policy)
         if d.allowed and budget is not None:
             price = budget.cost(route, c)
             if price > budget.left:
@@ -269,24 +270,29 @@ def _decide_one(c: Candidate, sender: Sender, policy: MessagingPolicy, zone: Zon
                 out.result.cost += price
         if d.allowed:
             out.rows.append(_row(c, sender, route, Status.QUEUED, d.at, now,
-                                 fallback=c.routes[i + 1:]))
+                                 fallback=routes[i + 1:]))
             planner.add(c.profile_id, route.address,
                         Planned(route.channel, sender.purpose, d.at, route.template))
             out.result.queued += 1
-            out.result.by_channel[str(route.channel)] += 1
-            out.result.deferred += d.at > c.at
+            out.result.by_channel[channel] += 1
+            if d.at > c.at:
+                out.result.deferred += 1
             return
-        reasons.append((str(route.channel), d.reason))
-        if d.reason in (Reason.EXCLUDED, Reason.DUPLICATE, Reason.BUDGET):
+        reasons.append((channel, d.reason))
+        if d.reason in _FINAL:
             break
-    first = c.routes[0] if c.routes else Route(Channel.SMS, None, None)
+    first = routes[0] if routes else Route(Channel.SMS, None, None)
     reason = reasons[0][1] if reasons else Reason.NO_CONTACT
     out.rows.append(_row(c, sender, first, Status.SUPPRESSED, c.at, now, reason=reason))
-    out.result.suppressed[str(reason)] += 1
-    props = {"message_id": None, "channel": str(first.channel), **sender.properties(),
-             "template": first.template, "reason": str(reason), "stage": "gate",
-             "reasons": {ch: str(r) for ch, r in reasons}}
+    out.result.suppressed[reason.value] += 1
+    props = {"message_id": None, "channel": first.channel.value, **sender.properties(),
+             "template": first.template, "reason": reason.value, "stage": "gate",
+             "reasons": {ch: r.value for ch, r in reasons}}
     out.suppressed.append(suppressed_event(c.key, c.record, props, now))
+
+
+_FINAL = frozenset({Reason.EXCLUDED, Reason.DUPLICATE, Reason.BUDGET})
+"""Refusals about the person, not the channel: no other channel is tried."""
 
 
 def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sender,

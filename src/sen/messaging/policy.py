@@ -226,7 +226,11 @@ def _quiet_end(req: Request, quiet: tuple[QuietHours, ...]) -> datetime | None:
         # Naive local time where the offset is fixed (cheap); aware elsewhere.
         local = at + offset if offset is not None else _local(at, req.zone)
         clock = local.time()
-        window = next((q for q in quiet if q.contains(clock)), None)
+        window = None
+        for q in quiet:
+            if q.contains(clock):
+                window = q
+                break
         if window is None:
             return at if at != req.at else None
         end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0,

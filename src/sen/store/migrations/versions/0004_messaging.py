@@ -156,9 +156,13 @@ def upgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_address_due', ['address', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_campaign'), ['campaign'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_journey'), ['journey'], unique=False)
+        batch_op.create_index('ix_messages_journey', ['journey'], unique=False,
+                              sqlite_where=sa.text('journey IS NOT NULL'),
+                              postgresql_where=sa.text('journey IS NOT NULL'))
         batch_op.create_index('ix_messages_profile_due', ['profile_id', 'due_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_messages_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index('ix_messages_provider_id', ['provider_id'], unique=False,
+                              sqlite_where=sa.text('provider_id IS NOT NULL'),
+                              postgresql_where=sa.text('provider_id IS NOT NULL'))
         batch_op.create_index('ix_messages_status_due', ['status', 'due_at'], unique=False)
 
     op.create_table('pending_events',
@@ -271,9 +275,9 @@ def downgrade() -> None:
     op.drop_table('pending_events')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_status_due')
-        batch_op.drop_index(batch_op.f('ix_messages_provider_id'))
+        batch_op.drop_index('ix_messages_provider_id')
         batch_op.drop_index('ix_messages_profile_due')
-        batch_op.drop_index(batch_op.f('ix_messages_journey'))
+        batch_op.drop_index('ix_messages_journey')
         batch_op.drop_index(batch_op.f('ix_messages_campaign'))
         batch_op.drop_index('ix_messages_address_due')
 
