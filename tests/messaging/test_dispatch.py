@@ -33,7 +33,7 @@ from sen.messaging.model import (
     Purpose,
     Status,
 )
-from sen.messaging.outbox import Sender, enqueue
+from sen.messaging.outbox import Route, Sender, enqueue
 from sen.messaging.policy import MessagingPolicy
 from sen.messaging.providers.esms_webhook import parse_webhook as esms_hook
 from sen.messaging.runtime import Messaging
@@ -278,3 +278,37 @@ def test_a_provider_that_keeps_failing_opens_its_circuit(harness: Harness) -> No
     assert Channel.SMS not in harness.messaging.pool().channels()
     assert d.run_once().total() == 0  # nothing is claimed while it is open
     assert {r.status for r in rows(harness.ops)} == {Status.QUEUED}
+
+
+def test_an_email_carries_one_click_unsubscribe_and_an_open_pixel_that_counts_once(
+        harness: Harness) -> None:
+    from sen.messaging import links
+    from sen.messaging.compose import Composer
+    from sen.messaging.model import MESSAGE_OPENED
+
+    templates.save(harness.ops, Template(
+        name="mail", title="Mail", channel=Channel.EMAIL, purpose=Purpose.ADVERTISING,
+        subject="Ưu đãi", body="Xem https://vela.vn/sale",
+        html="<html><body><p>Xem <a href='https://vela.vn/sale'>ưu đãi</a></p></body></html>"))
+    c = replace(candidate(1, "mail", channels=(Channel.EMAIL,), template="mail"),
+                routes=(Route(Channel.EMAIL, "mail", "lan@example.vn"),))
+    enqueue(harness.ops, [c], Sender(Purpose.ADVERTISING, campaign="mail"),
+            MessagingPolicy(require_advertising_consent=False), zone=VN, now=NOON)
+    row = rows(harness.ops)[0]
+    key = harness.messaging.link_key
+    composer = Composer(harness.ops, key=key, link_base="https://s.sen.test",
+                        clock=harness.clock)
+    with harness.ops.begin() as con:
+        prepared = composer.render(con, row)
+    message = prepared.message
+    assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.headers["List-Unsubscribe"].startswith("<https://s.sen.test/u/")
+    pixel = re.search(r'src="https://s\.sen\.test/o/([0-9A-Za-z]+)\.gif"', message.html)
+    assert pixel and message.html.index(pixel.group()) < message.html.index("</body>")
+    for _ in range(3):  # the mail app fetches it again each time she looks
+        assert links.record_open(harness.ops, pixel.group(1), key=key, user_agent="Mail",
+                                 now=NOON)
+    assert not links.record_open(harness.ops, pixel.group(1)[:-1] + "x", key=key,
+                                 user_agent="Mail", now=NOON)
+    [opened] = pending(harness.ops, MESSAGE_OPENED)
+    assert orjson.loads(opened.properties)["campaign_id"] == "mail"

@@ -71,6 +71,13 @@ def _push_keys(con: sa.Connection, endpoint: str) -> dict[str, str]:
     return {"p256dh": row.p256dh, "auth": row.auth}
 
 
+def with_pixel(html: str, url: str) -> str:
+    """The HTML with an invisible image that tells Sen the email was opened."""
+    pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:none">'
+    at = html.lower().rfind("</body>")
+    return html[:at] + pixel + html[at:] if at >= 0 else html + pixel
+
+
 class Composer:
     """Renders outbox rows (see the module docstring). ``link_base`` is where
     ``/l/`` and ``/u/`` are served (the short domain for SMS when set)."""
@@ -129,13 +136,17 @@ class Composer:
         channel = Channel(row.channel)
         headers: dict[str, str] = {}
         data: dict[str, Any] = dict(out.data or {})
+        html = out.html
         if channel == Channel.EMAIL:
             headers["List-Unsubscribe"] = f"<{services.unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            if html:
+                html = with_pixel(html, f"{self.link_base}/o/{links.open_code(row.id, self.key)}"
+                                  ".gif")
         elif channel == Channel.PUSH:
             data["keys"] = _push_keys(con, row.address)
         unicode = bool(out.sms and out.sms.encoding == "ucs2")
         return OutgoingMessage(id=row.id, key=f"sen{row.id}", channel=channel,
                                purpose=Purpose(row.purpose), address=row.address,
-                               body=out.body or "", subject=out.subject, html=out.html,
+                               body=out.body or "", subject=out.subject, html=html,
                                headers=headers, data=data, unicode=unicode)

@@ -45,7 +45,7 @@ from sen.messaging.link_settings import (
     link_settings,
     save_link_settings,
 )
-from sen.messaging.model import MESSAGE_CLICKED
+from sen.messaging.model import MESSAGE_CLICKED, MESSAGE_OPENED
 from sen.store.operational import clicks, messages
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -54,6 +54,7 @@ MAX_LINKS = len(BASE62)  # the index is one character
 LINK_SIGNATURE, UNSUBSCRIBE_SIGNATURE = 6, 8
 MAX_CODE = 40
 _LINK_DOMAIN, _UNSUBSCRIBE_DOMAIN = b"sen/link/v1", b"sen/unsubscribe/v1"
+_OPEN_DOMAIN = b"sen/open/v1"
 _UA_LIMIT = 512
 
 
@@ -121,6 +122,48 @@ def parse_unsubscribe_code(code: str, key: bytes) -> int | None:
     if not body or body[0] == "0":
         return None
     return _unb62(body)
+
+
+def open_code(message_id: int, key: bytes) -> str:
+    """The code of an email's open pixel for message ``message_id``."""
+    if message_id < 1:
+        raise ValueError("message ids start at 1")
+    body = b62(message_id)
+    return body + _signature(key, _OPEN_DOMAIN, body, LINK_SIGNATURE)
+
+
+def parse_open_code(code: str, key: bytes) -> int | None:
+    body = _split(code, key, _OPEN_DOMAIN, LINK_SIGNATURE)
+    if not body or body[0] == "0":
+        return None
+    return _unb62(body)
+
+
+def record_open(ops: sa.Engine, code: str, *, key: bytes, user_agent: str | None,
+                now: datetime) -> bool:
+    """Record that an email was opened (its pixel was fetched): one ``Message Opened``
+    per message (messageId ``opened:<message id>``); whether the code was good.
+
+    Mail apps that fetch images for privacy (Apple Mail) open every message they
+    receive, so opens are a weak signal: measurement reads clicks first.
+    """
+    message_id = parse_open_code(code, key)
+    if message_id is None:
+        return False
+    m_ = messages.c
+    with ops.begin() as con:
+        m = con.execute(sa.select(m_.id, m_.channel, m_.campaign, m_.journey, m_.step,
+                                  m_.variant, m_.template, m_.record, m_.purpose)
+                        .where(m_.id == message_id)).first()
+        if m is None:
+            return False
+        events.add(con, [events.LogEvent(
+            message_id=f"opened:{m.id}", event=MESSAGE_OPENED, record=m.record, timestamp=now,
+            properties={"message_id": m.id, "channel": m.channel, "campaign_id": m.campaign,
+                        "journey_id": m.journey, "step": m.step, "variant": m.variant,
+                        "template": m.template, "purpose": m.purpose,
+                        "user_agent": (user_agent or "")[:200]})])
+    return True
 
 
 def short_url(base_url: str, code: str) -> str:
@@ -226,6 +269,7 @@ def record_click(ops: sa.Engine, code: str, *, key: bytes, ip: str | None,
 
 __all__ = [
     "KEY_SETTING", "LINKS_SETTING", "Click", "LinkSettings", "classify_click", "destination",
-    "link_code", "link_key", "link_settings", "parse_link_code", "parse_unsubscribe_code",
-    "record_click", "save_link_settings", "short_url", "unsubscribe_code", "utm_for",
+    "link_code", "link_key", "link_settings", "open_code", "parse_link_code",
+    "parse_open_code", "parse_unsubscribe_code", "record_click", "record_open",
+    "save_link_settings", "short_url", "unsubscribe_code", "utm_for",
 ]

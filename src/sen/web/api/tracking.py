@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sen.errors import SenError
 from sen.messaging.events import utc_now
-from sen.messaging.links import link_key, record_click
+from sen.messaging.links import link_key, record_click, record_open
 from sen.store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,24 @@ def _key(request: Request) -> bytes:
     if key is None:
         key = state.link_key = link_key(state.ops, SecretBox.for_settings(state.settings))
     return key
+
+
+# A transparent 1x1 GIF: the email's open pixel.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000"
+                      "010001000002024401003b")
+
+
+@router.get("/o/{code}", response_class=Response, include_in_schema=False)
+async def open_pixel(code: str, request: Request) -> Response:
+    """An email's open pixel: records ``Message Opened`` once, answers the image."""
+    try:
+        key = await run_in_threadpool(_key, request)
+        await run_in_threadpool(record_open, request.app.state.ops,
+                                code.removesuffix(".gif"), key=key,
+                                user_agent=request.headers.get("user-agent"), now=utc_now())
+    except SenError:
+        log.exception("an open pixel could not be recorded")
+    return Response(PIXEL, media_type="image/gif", headers=_HEADERS)
 
 
 @router.api_route("/l/{code}", methods=["GET", "HEAD"], response_class=Response,
