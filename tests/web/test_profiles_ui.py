@@ -244,3 +244,26 @@ async def test_an_anonymous_visitors_360(shop):
     assert "Khách hàng chưa có tên" in page and fact(page, "status") == "Vô danh"
     assert fact(page, "push") == "web 1, app 0" and fact(page, "phone") == "—"
     assert "Hồ sơ chỉ có một bản ghi" in page and 'id="no-orders"' in page
+
+
+async def test_personal_data_on_request_from_the_360(shop):
+    async with logged_in(shop, "marketer") as c:
+        pid, page = await lan_page(c)
+        assert 'id="privacy"' not in page  # marketers do not handle data requests
+    async with logged_in(shop, "support") as c:
+        pid, page = await lan_page(c)
+        assert 'id="privacy"' in page and "Nghị định 13/2023" in page
+        export = await c.get(f"/api/profiles/{pid}/export", params={"format": "json"})
+        assert export.status_code == 200 and "Nguyễn Thị Lan" in export.text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        wrong = await c.post(f"/profiles/{pid}/erase",
+                             data={"csrf_token": token, "confirm": "p_nobody"})
+        assert wrong.status_code == 303 and wrong.headers["location"].endswith("#privacy")
+        again = (await c.get(f"/profiles/{pid}")).text
+        assert 'id="erase-error"' in again and 'value="p_nobody"' in again  # input kept
+        assert fact(again, "name") == "Nguyễn Thị Lan"  # nothing erased
+        done = await c.post(f"/profiles/{pid}/erase", data={"csrf_token": token, "confirm": pid})
+        assert done.status_code == 303 and done.headers["location"] == "/profiles"
+        listing = (await c.get("/profiles", params={"q": "0912.345.678"})).text
+        assert "Đã xóa dữ liệu cá nhân của khách hàng" in listing
+        assert "Nguyễn Thị Lan" not in listing

@@ -485,4 +485,26 @@ MESSAGES.update({
     "consent.recorded": ("Đã ghi nhận sự đồng ý qua {channel}; có hiệu lực ngay.",
                          "Consent for {channel} recorded; it applies at once."),
     "consent.text": ("Nội dung đã gửi", "Text sent"),
+    "privacy.title": ("Dữ liệu cá nhân (Nghị định 13/2023)", "Personal data (decree 13/2023)"),
+    "privacy.explain": ("Khi khách hàng yêu cầu: tải toàn bộ dữ liệu Sen lưu về chị ấy, hoặc "
+                        "xóa dữ liệu cá nhân. Việc tải và xóa đều được ghi lại.",
+                        "When the customer asks: download everything Sen holds about her, or "
+                        "erase her personal data. Both are recorded."),
+    "privacy.export_zip": ("Tải dữ liệu (Excel/CSV, tệp zip)", "Download her data (Excel/CSV, "
+                                                                "zip)"),
+    "privacy.export_json": ("Tải dữ liệu (JSON)", "Download her data (JSON)"),
+    "privacy.confirm": ("Nhập mã khách hàng {id} để xác nhận", "Type the customer id {id} to "
+                                                                "confirm"),
+    "privacy.erase": ("Xóa dữ liệu cá nhân", "Erase personal data"),
+    "privacy.erase_help": ("Tên, số điện thoại, email, địa chỉ, ngày sinh và lịch sử định danh "
+                           "bị xóa khỏi cả hai kho dữ liệu; đơn hàng được giữ lại ở dạng ẩn danh "
+                           "để số liệu doanh số không đổi. Không thể hoàn tác.",
+                           "Name, phone, email, address, birth date and identity history are "
+                           "removed from both stores; her orders stay as anonymous sales so "
+                           "revenue figures do not change. This cannot be undone."),
+    "privacy.confirm_mismatch": ("Mã khách hàng nhập vào không khớp; dữ liệu chưa bị xóa.",
+                                 "The id typed does not match; nothing was erased."),
+    "privacy.erased": ("Đã xóa dữ liệu cá nhân của khách hàng ({records} bản ghi định danh).",
+                       "The customer's personal data was erased ({records} identity "
+                       "records)."),
 })

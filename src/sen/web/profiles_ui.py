@@ -21,7 +21,13 @@ from sen.messaging.consent import ConsentChange
 from sen.messaging.model import CONSENT_CHANNELS, Channel, ConsentStatus, Purpose
 from sen.web import customer360 as c360
 from sen.web import customer_messaging, i18n
-from sen.web.auth import DECIDE_IDENTITY, RUN_IDENTITY, VIEW_PROFILES, require_role
+from sen.web.auth import (
+    DECIDE_IDENTITY,
+    HANDLE_PRIVACY,
+    RUN_IDENTITY,
+    VIEW_PROFILES,
+    require_role,
+)
 from sen.web.ui import locale_of, mark_ui, render
 from sen.web.users import User
 
@@ -31,6 +37,7 @@ Decider = Annotated[User, Depends(require_role(*DECIDE_IDENTITY))]
 Runner = Annotated[User, Depends(require_role(*RUN_IDENTITY))]
 FLASH = "flash"
 CONSENT_FORM = "consent_form"
+ERASE_ERROR = "erase_error"
 REASON_WORDS = frozenset(k for k in i18n.MESSAGES if k.startswith("reason."))
 RECORD_CONSENT = ("admin", "support")  # those who hear "stop sending me SMS"
 # Properties worth a glance in the timeline, in this order; money ones are formatted.
@@ -87,7 +94,9 @@ def event_summary(event: dict[str, Any], lang: str) -> str:
 def profiles_page(request: Request, user: Reader, q: str = "") -> Response:
     query = q.strip()[:200]
     results = c360.search(_engine(request), query) if query else []
-    return render(request, "profiles.html", {"q": query, "results": results}, user=user)
+    return render(request, "profiles.html", {"q": query, "results": results,
+                                             "flash": request.session.pop(FLASH, None)},
+                  user=user)
 
 
 @router.get("/profiles/{profile_id}")
@@ -106,6 +115,8 @@ def profile_page(request: Request, profile_id: str, user: Reader,
         "outbox": customer_messaging.recent_messages(state.analytics, state.ops, profile_id),
         "consent_form": request.session.pop(CONSENT_FORM, None),
         "can_record_consent": user.role in RECORD_CONSENT, "reason_words": REASON_WORDS,
+        "can_handle_privacy": user.role in HANDLE_PRIVACY,
+        "erase_error": request.session.pop(ERASE_ERROR, None),
         "view": view, "flash": request.session.pop(FLASH, None), "before": before,
         "older": older.isoformat() if older else None,
         "summary": lambda e: event_summary(e, lang),
@@ -138,6 +149,24 @@ def record_consent(request: Request, profile_id: str,
     _flash(request, "consent.recorded", channel=i18n.translate(locale_of(request, user),
                                                                f"channel.{channel}"))
     return _back(f"/profiles/{pid}#consent")
+
+
+@router.post("/profiles/{profile_id}/erase")
+def erase_customer(request: Request, profile_id: str,
+                   user: Annotated[User, Depends(require_role(*HANDLE_PRIVACY))],
+                   confirm: Annotated[str, Form()] = "") -> Response:
+    """Erase her personal data (decree 13/2023) once the id is typed back; her orders stay
+    as anonymous sales. Back to the customer list, saying it was done."""
+    from sen import privacy
+
+    state = request.app.state
+    if confirm.strip() != profile_id:
+        request.session[ERASE_ERROR] = {"typed": confirm[:60]}
+        return _back(f"/profiles/{profile_id}#privacy")
+    done = privacy.erase(state.analytics, state.ops, profile_id, actor=user.username,
+                         now=state.messaging.now(), run=state.writer.run_exclusive)
+    _flash(request, "privacy.erased", records=done.records)
+    return _back("/profiles")
 
 
 @router.get("/profiles/{profile_id}/unmerge")
