@@ -2,27 +2,33 @@
 and restarted, and then who got what, counted at the provider's server.
 
 Used by ``benchmarks/messaging.py`` (``lost`` and ``duplicates``) and by
-``tests/messaging/test_kill.py``. The caller runs the local eSMS server (so it
-can count what arrived); this module builds the data folder (an audience in the
+``tests/messaging/test_kill.py``. Three processes, so none shares an
+interpreter lock with another: the local eSMS server (``python -m
+sen.demo.sandbox esms``, which counts what arrived), ``sen messaging
+dispatch``, and this one, which builds the data folder (an audience in the
 analytical store, consent, the eSMS provider, a template with a tracked link
-and a coupon, the campaign), launches the campaign, runs ``sen messaging
-dispatch`` as a separate process, kills it when the server has received a
-given share, restarts it, and at the end moves the events into the log.
+and a coupon, the campaign), launches the campaign, kills the dispatcher when
+the server has received a given share, restarts it, and at the end moves the
+events into the log.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from sen.config import get_settings
@@ -53,6 +59,46 @@ class KillResult:
     events_sent: int
     kills: int
     seconds: float
+
+
+class RemoteSandbox:
+    """A sandbox running in its own process, read through its control endpoints."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def count(self) -> int:
+        return int(httpx.get(f"{self.url}/_sandbox/count", timeout=30).json()["accepted"])
+
+    def phones(self) -> list[str]:
+        body = httpx.get(f"{self.url}/_sandbox/messages", timeout=120).json()
+        return [m["phone"] for m in body["messages"]]
+
+
+@contextlib.contextmanager
+def esms_server() -> Iterator[RemoteSandbox]:
+    """The local eSMS server in a process of its own, for as long as the block runs."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sen.demo.sandbox", "esms", "--port",
+                             str(port), "--single-advertising"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/_sandbox/count", timeout=1)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the local eSMS server did not start") from None
+                time.sleep(0.1)
+        yield RemoteSandbox(url)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def _now() -> datetime:
@@ -106,8 +152,9 @@ def _status_counts(ops: sa.Engine) -> Counter:
                                         .group_by(t.c.status)).all()))
 
 
-def run(data_dir: Path, sandbox: Any, n: int, *, kill_at: tuple[float, ...] = (0.3, 0.6),
-        lease_s: float = 3.0, timeout_s: float = 900.0) -> KillResult:
+def run(data_dir: Path, sandbox: RemoteSandbox, n: int, *,
+        kill_at: tuple[float, ...] = (0.3, 0.6), lease_s: float = 3.0,
+        timeout_s: float = 900.0) -> KillResult:
     """Dispatch the launched campaign, killing the dispatcher at each share of
     ``kill_at`` received, and count what the server got."""
     settings = get_settings(data_dir=data_dir)
@@ -116,7 +163,7 @@ def run(data_dir: Path, sandbox: Any, n: int, *, kill_at: tuple[float, ...] = (0
     proc = _dispatcher(data_dir, lease_s)
     try:
         for share in kill_at:
-            while len(sandbox.messages()) < share * n:
+            while sandbox.count() < share * n:
                 _alive_or_fail(proc)
                 _deadline(started, timeout_s)
                 time.sleep(0.05)
@@ -137,7 +184,7 @@ def run(data_dir: Path, sandbox: Any, n: int, *, kill_at: tuple[float, ...] = (0
             proc.wait(30)
     seconds = time.monotonic() - started
     events_sent = _relay(settings, ops)
-    per_phone = Counter(a.phone for a in sandbox.messages())
+    per_phone = Counter(sandbox.phones())
     counts = _status_counts(ops)
     ops.dispose()
     expected = {"0" + audience.phone(i).removeprefix("+84") for i in range(n)}

@@ -37,7 +37,6 @@ import _kill  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from sen.demo.sandbox import EsmsSandbox, serve_in_thread  # noqa: E402
 from sen.messaging import links  # noqa: E402
 from sen.messaging.coupons import codes  # noqa: E402
 from sen.messaging.model import Channel, ConsentStatus, Purpose  # noqa: E402
@@ -144,9 +143,8 @@ def bench_broadcast(n: int, folder: Path) -> tuple[float, Any]:
 
 
 def bench_dispatch(n: int, folder: Path) -> float:
-    sandbox = EsmsSandbox(single_advertising=True)
-    with serve_in_thread(sandbox.app()) as url:
-        _kill.prepare(folder, n, url)
+    with _kill.esms_server() as sandbox:
+        _kill.prepare(folder, n, sandbox.url)
         result = _kill.run(folder, sandbox, n, kill_at=())
     assert result.received == n, result
     return n / result.seconds
@@ -166,9 +164,8 @@ def main() -> None:
         (root / "dispatch").mkdir()
         dispatch = bench_dispatch(size["dispatch"], root / "dispatch")
         (root / "kill").mkdir()
-        sandbox = EsmsSandbox(single_advertising=True)
-        with serve_in_thread(sandbox.app()) as url:
-            _kill.prepare(root / "kill", size["kill"], url)
+        with _kill.esms_server() as sandbox:
+            _kill.prepare(root / "kill", size["kill"], sandbox.url)
             kill = _kill.run(root / "kill", sandbox, size["kill"])
     figures = {"renders_per_s": round(renders, 1), "gate_decisions_per_s": round(gate, 1),
                "broadcast_msgs_per_s": round(broadcast, 1), "recipients": size["broadcast"],

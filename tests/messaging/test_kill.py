@@ -11,8 +11,6 @@ from types import ModuleType
 
 import pytest
 
-from sen.demo.sandbox import EsmsSandbox, serve_in_thread
-
 KILL = Path(__file__).parents[2] / "benchmarks" / "_kill.py"
 RECIPIENTS = int(__import__("os").environ.get("SEN_KILL_RECIPIENTS", "50000"))
 
@@ -29,9 +27,8 @@ def _module() -> ModuleType:
 @pytest.mark.slow
 def test_every_recipient_is_messaged_exactly_once_through_two_kills(tmp_path: Path) -> None:
     kill = _module()
-    sandbox = EsmsSandbox(single_advertising=True)
-    with serve_in_thread(sandbox.app()) as url:
-        kill.prepare(tmp_path, RECIPIENTS, url)
+    with kill.esms_server() as sandbox:
+        kill.prepare(tmp_path, RECIPIENTS, sandbox.url)
         result = kill.run(tmp_path, sandbox, RECIPIENTS)
     assert result.kills == 2
     assert (result.lost, result.duplicates) == (0, 0)

@@ -358,11 +358,14 @@ class Dispatcher:
         fallbacks: list[tuple[Any, list[Route]]] = []
         gone: list[str] = []
         with self.ops.begin() as con:
+            sent = [(row, r) for (row, _), r in zip(ready, results, strict=True)
+                    if isinstance(r, SendResult)]
+            mark_all_sent(con, sent, now)
+            done.sent += len(sent)
             for (row, _), result in zip(ready, results, strict=True):
                 if isinstance(result, SendResult):
-                    mark_sent(con, row, result, now)
-                    done.sent += 1
-                elif result.transient and self._may_have_sent(row, result):
+                    continue
+                if result.transient and self._may_have_sent(row, result):
                     con.execute(sa.update(messages).where(messages.c.id == row.id).values(
                         status=Status.UNKNOWN, updated_at=now,
                         error=f"{result.message} The provider may have taken it before the "
@@ -479,16 +482,22 @@ class _Recent:
         return later
 
 
-def mark_sent(con: sa.Connection, row: Any, result: SendResult, now: datetime) -> None:
-    """Record a provider's acceptance (never downgrading a receipt that came first)."""
+def mark_all_sent(con: sa.Connection, sent: Sequence[tuple[Any, SendResult]],
+                  now: datetime) -> None:
+    """Record a batch of acceptances in two statements (the rows, then their events),
+    never downgrading a receipt that came first."""
+    if not sent:
+        return
     t = messages
-    con.execute(sa.update(t).where(t.c.id == row.id).values(
-        provider_id=result.provider_id, cost=result.cost, sent_at=now, error=None,
+    con.execute(sa.update(t).where(t.c.id == sa.bindparam("mid")).values(
+        provider_id=sa.bindparam("pid"), cost=sa.bindparam("c"), sent_at=now, error=None,
         updated_at=now, status=sa.case((t.c.status == Status.SENDING, Status.SENT),
-                                       else_=t.c.status)))
-    events.add(con, [events.LogEvent(
+                                       else_=t.c.status)),
+        [{"mid": row.id, "pid": r.provider_id, "c": r.cost} for row, r in sent])
+    events.add_many(con, [events.LogEvent(
         message_id=f"sent:{row.id}", event=MESSAGE_SENT, record=row.record, timestamp=now,
-        properties=message_properties(row, cost=result.cost, provider=row.provider))])
+        properties=message_properties(row, cost=r.cost, provider=row.provider))
+        for row, r in sent])
 
 
 def mark_unreachable(con: sa.Connection, channel: str, address: str, reason: str,

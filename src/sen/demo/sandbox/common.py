@@ -8,6 +8,7 @@ background thread after a delay, the way providers do.
 Control endpoints, under ``/_sandbox``::
 
     GET  /_sandbox/messages            accepted messages, newest last, and counts per phone
+    GET  /_sandbox/count               how many messages were accepted
     POST /_sandbox/faults              {"kind", "times", "code", "retry_after"}
     POST /_sandbox/inbound             {"phone", "text"}: a customer replies
     POST /_sandbox/reset               forget messages and faults
@@ -180,6 +181,10 @@ class Sandbox:
             return JSONResponse({"messages": [m.as_json() for m in self.messages()],
                                  "counts": self.counts()})
 
+        async def count(_: Request) -> Response:
+            with self.lock:
+                return JSONResponse({"accepted": len(self.accepted)})
+
         async def faults(request: Request) -> Response:
             body = await request.json()
             try:
@@ -203,6 +208,7 @@ class Sandbox:
             return JSONResponse({"ok": True})
 
         return [Route("/_sandbox/messages", messages, methods=["GET"]),
+                Route("/_sandbox/count", count, methods=["GET"]),
                 Route("/_sandbox/faults", faults, methods=["POST"]),
                 Route("/_sandbox/inbound", inbound, methods=["POST"]),
                 Route("/_sandbox/reset", reset, methods=["POST"])]

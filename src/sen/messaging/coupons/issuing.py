@@ -98,7 +98,10 @@ def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | N
     found = known_pool if known_pool is not None and known_pool.name == pool \
         else get_pool(con, pool)
     c = coupons.c
-    held = con.execute(sa.select(c.code, c.expires_at).where(
+    # The outbox row names the coupon it was rendered with (stored in the same
+    # transaction as the issue): a first render need not look for one.
+    fresh = message is not None and hasattr(message, "coupon") and not message.coupon
+    held = None if fresh else con.execute(sa.select(c.code, c.expires_at).where(
         c.message_id == message_id, c.pool == pool)).first()
     if held is not None:
         return IssuedCoupon(held.code, pool, message_id, held.expires_at, found.offer, False)
