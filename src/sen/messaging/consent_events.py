@@ -100,18 +100,38 @@ def _address(channel: Channel, s: Statement) -> str | None:
 
 def changes(statements: Iterable[Statement],
             current: dict[tuple[str, str], ConsentStatus]) -> list[ConsentChange]:
-    """Consent changes for statements, given the current advertising consent."""
+    """Consent changes for statements in log order, given the advertising consent
+    before the first: a "no" counts when a "yes" came before it, stored or in an
+    earlier statement (a sign-up and its withdrawal can be read in one batch)."""
+    state = dict(current)
     out = []
     for s in statements:
         for channel, yes in s.said.items():
             address = _address(channel, s)
             if not address:
                 continue
-            if not yes and current.get((str(channel), address)) != ConsentStatus.GRANTED:
+            key = (str(channel), address)
+            if not yes and state.get(key) != ConsentStatus.GRANTED:
                 continue
-            out.append(ConsentChange(channel, address, Purpose.ADVERTISING,
-                                     ConsentStatus.GRANTED if yes else ConsentStatus.REVOKED,
+            status = ConsentStatus.GRANTED if yes else ConsentStatus.REVOKED
+            state[key] = status
+            out.append(ConsentChange(channel, address, Purpose.ADVERTISING, status,
                                      s.source, s.at, s.proof, record=s.record))
+    return out
+
+
+def waves(found: Iterable[ConsentChange]) -> list[list[ConsentChange]]:
+    """The changes split so no contact point appears twice in one wave, in order:
+    :func:`sen.messaging.consent.record` keeps one change per contact point, so a
+    grant and its withdrawal go in two calls and both are recorded."""
+    seen: dict[tuple[str, str, str], int] = {}
+    out: list[list[ConsentChange]] = []
+    for change in found:
+        key = (str(change.channel), change.address, str(change.purpose))
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(out):
+            out.append([])
+        out[n].append(change)
     return out
 
 
@@ -161,7 +181,8 @@ def extract(engine: Any, ops: sa.Engine, *, now: datetime, limit: int = 50_000) 
     with ops.begin() as con:
         pairs = [(str(ch), _address(ch, s)) for s in statements for ch in s.said]
         current = consent.statuses(con, [(c, a) for c, a in pairs if a], Purpose.ADVERTISING)
-        consent.record(con, changes(statements, current), now=now)
+        for wave in waves(changes(statements, current)):
+            consent.record(con, wave, now=now)
         write_value(con, MARK, str(rows[-1]["rowid"]), now=now)
     return len(rows)
 
