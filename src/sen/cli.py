@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -98,18 +98,23 @@ def demo_up(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     password: Annotated[str | None, typer.Option(
         "--password", help="Password for the `admin` login (default: a new random one).")] = None,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load, then exit.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load and set up, then exit.")
+                        ] = False,
 ) -> None:
-    """Generate the demo retailer, load it through `sen import`, and start the server.
+    """Generate the demo retailer, load it through `sen import`, start sandbox SMS, Zalo
+    and email providers, and start the server.
 
     The retailer's two years of history end yesterday. Generation and loading
     are skipped when the data folder already holds a demo retailer, so a second
-    run starts at once.
+    run starts at once. The sandboxes run while the server does; the demo's
+    providers, templates, coupon pool and draft campaign are saved once (a
+    marketer's changes to them stay).
     """
     from sen.demo import generate
+    from sen.demo.reach import start_reach
     from sen.web.users import ensure_admin
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = _demo_settings(data_dir, host, port)
     # Two years of history ending yesterday, so the overview's last 30 days are alive.
     end = (datetime.now(settings.tz) - timedelta(days=1)).date()
     name = f"{customers}-{seed}-{end.isoformat()}"
@@ -117,7 +122,9 @@ def demo_up(
     marker = settings.data_dir / "demo" / "loaded.txt"
     ops = _ops(settings)
     if marker.exists():  # one retailer per data folder: never load a second on top
-        console.print(f"Using the demo retailer already loaded ({marker.read_text().strip()}); "
+        name = marker.read_text().strip()
+        out = settings.data_dir / "demo" / f"retailer-{name}"
+        console.print(f"Using the demo retailer already loaded ({name}); "
                       f"delete {settings.data_dir} to make a new one.")
     else:
         if not (out / "manifest.json").exists():
@@ -127,11 +134,46 @@ def demo_up(
         marker.write_text(name)
     login = password or secrets.token_urlsafe(9)
     ensure_admin(ops, "admin", login)
+    with console.status("Starting the SMS, Zalo and email sandboxes…"):
+        reach = start_reach(settings, ops, retailer=out, now=datetime.now(UTC)
+                            .replace(tzinfo=None))
     ops.dispose()
-    console.print(f"\n[bold green]Sen is ready[/]: http://{settings.host}:{settings.port}/  "
+    try:
+        _print_banner(settings, login, reach)
+        if not no_serve:
+            run_server(settings)
+    finally:
+        reach.stop()
+
+
+def _demo_settings(data_dir: Path | None, host: str | None, port: int | None) -> Settings:
+    """The demo's settings; unless SEN_PUBLIC_URL says otherwise, Sen's public address
+    is where it listens, so the sandboxes' receipts and the links reach it."""
+    settings = _settings(data_dir, host=host, port=port)
+    if settings.public_url != Settings.model_fields["public_url"].default:
+        return settings
+    shown = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return _settings(data_dir, host=host, port=port,
+                     public_url=f"http://{shown}:{settings.port}")
+
+
+def _print_banner(settings: Settings, login: str, reach) -> None:  # noqa: ANN001
+    from sen.demo.campaign import CAMPAIGN as DEMO_CAMPAIGN
+
+    base = settings.public_url.rstrip("/")
+    console.print("\n[bold]Sandbox providers[/] (they run while Sen does; each lists what it "
+                  "received at its inbox):")
+    for inbox in reach.sandboxes.inboxes:
+        console.print(f"  {inbox.title} → Sen's provider [bold]{inbox.provider}[/] "
+                      f"({inbox.channel}): GET {inbox.url}", soft_wrap=True)
+    if reach.added:
+        console.print("Saved for the demo: " + ", ".join(reach.added) + ".")
+    console.print(f"Estimate and launch the draft campaign [bold]{DEMO_CAMPAIGN}[/] on the "
+                  f"Campaigns page (or POST {base}/api/campaigns/{DEMO_CAMPAIGN}/launch), then "
+                  f"watch it arrive on {base}/demo/inboxes.")
+    console.print(f"\n[bold green]Sen is ready[/]: {base}/  "
                   f"login [bold]admin[/] / [bold]{login}[/]\n")
-    if not no_serve:
-        run_server(settings)
 
 
 def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: ANN001
@@ -159,6 +201,8 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
             summaries = load(out, engine, ops, quarantine_dir=settings.quarantine_dir,
                              timezone=settings.timezone, on_file=on_file)
             progress.update(task, completed=len(files), description="Loaded")
+        with console.status("Reading the consents the files and events state…"):
+            consents = _extract_consents(engine, ops)
         with console.status("Resolving identities and scoring probable duplicates…"):
             stats = resolver.rebuild(engine)
             waiting = decisions.score_candidates(engine)
@@ -180,11 +224,24 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         table.add_row(entry["path"], s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
                       f"{s.duplicates:,}", f"{s.rejected:,}", f"{s.seconds:.1f}")
     console.print(table)
+    console.print(f"Consent read from {consents:,} customer rows and sign-up events.")
     print_stats(stats, "Identities resolved")
     console.print(f"{waiting:,} probable duplicate pairs wait for review.")
     print_run(traits, "Traits computed")
     console.print("Example segments: " + ", ".join(
         f"{r.segment} ({r.members:,})" for r in segments) + "; see /segments.")
+
+
+def _extract_consents(engine, ops) -> int:  # noqa: ANN001
+    """Record the consents of the loaded files now, so the first page's counts are right
+    (the server keeps reading new ones)."""
+    from sen.messaging import consent_events
+
+    read = 0
+    while batch := consent_events.extract(engine, ops, now=datetime.now(UTC).replace(
+            tzinfo=None)):
+        read += batch
+    return read
 
 
 @sources_app.command("list")

@@ -60,6 +60,7 @@ from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
 from sen.web import (
     audiences_api,
+    demo_ui,
     error_handlers,
     profiles_api,
     profiles_ui,
@@ -209,5 +210,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_ui.router)
     app.include_router(segments_ui.router)
     app.include_router(unsubscribe.router)
+    app.include_router(demo_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
