@@ -56,6 +56,17 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class _QuietLoginData(logging.Filter):
+    """aiosmtpd warns on every successful AUTH that a field it sets itself is deprecated;
+    that says nothing to someone watching the demo."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Session.login_data is deprecated")
+
+
+_AIOSMTPD_LOG = logging.getLogger("mail.log")
+
+
 class ReportingRelay(SmtpSandbox):
     """The SMTP sandbox, reporting each kept message delivered ``delay`` seconds later
     (an SES ``Delivery`` notification through its SNS topic), as SES does, from one
@@ -160,6 +171,8 @@ def start(hook_url: Callable[[str], str], folder: Path, *,
     """Start the three sandboxes; ``hook_url(provider)`` is Sen's callback address for
     a provider, ``folder`` where the local authority's certificate is written, and
     ``no_zalo`` the numbers (E.164) that have no Zalo account."""
+    if not any(isinstance(f, _QuietLoginData) for f in _AIOSMTPD_LOG.filters):
+        _AIOSMTPD_LOG.addFilter(_QuietLoginData())
     servers: list[BackgroundServer] = []
     esms = EsmsSandbox(brandnames=(BRANDNAME,), single_advertising=True,
                        receipt_delay=RECEIPT_DELAY_S)
