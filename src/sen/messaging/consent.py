@@ -111,19 +111,22 @@ def _event(change: ConsentChange) -> events.LogEvent:
 
 
 def _current(con: sa.Connection, keys: set[tuple[str, str, str]]) -> dict[tuple, Any]:
-    """Stored rows for (channel, address, purpose) keys, read in slices."""
+    """Stored rows for (channel, address, purpose) keys, read in slices, a channel at a
+    time so each read follows the primary key (channel first) instead of scanning."""
     found: dict[tuple, Any] = {}
-    by_address: dict[str, set[tuple]] = {}
+    by_channel: dict[str, set[str]] = {}
     for key in keys:
-        by_address.setdefault(key[1], set()).add(key)
-    addresses = sorted(by_address)
-    for start in range(0, len(addresses), 500):
-        rows = con.execute(sa.select(consents).where(
-            consents.c.address.in_(addresses[start:start + 500]))).all()
-        for row in rows:
-            key = (row.channel, row.address, row.purpose)
-            if key in keys:
-                found[key] = row
+        by_channel.setdefault(key[0], set()).add(key[1])
+    for channel, wanted in by_channel.items():
+        addresses = sorted(wanted)
+        for start in range(0, len(addresses), 500):
+            rows = con.execute(sa.select(consents).where(
+                consents.c.channel == channel,
+                consents.c.address.in_(addresses[start:start + 500]))).all()
+            for row in rows:
+                key = (row.channel, row.address, row.purpose)
+                if key in keys:
+                    found[key] = row
     return found
 
 
@@ -167,7 +170,8 @@ def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetim
             latest[key] = ch
     stored = _current(con, set(latest))
     changed: list[ConsentChange] = []
-    stopped = 0
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for key, ch in latest.items():
         row = stored.get(key)
         if row is not None and (row.status == ch.status or row.updated_at > ch.at):
@@ -176,15 +180,21 @@ def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetim
                   "proof": orjson.dumps(ch.proof).decode(), "profile_id": ch.profile_id,
                   "record": ch.record, "updated_at": ch.at}
         if row is None:
-            con.execute(sa.insert(consents).values(channel=key[0], address=key[1],
-                                                   purpose=key[2], **values))
+            inserts.append({"channel": key[0], "address": key[1], "purpose": key[2], **values})
         else:
-            con.execute(sa.update(consents).where(
-                consents.c.channel == key[0], consents.c.address == key[1],
-                consents.c.purpose == key[2]).values(**values))
+            updates.append({"k_channel": key[0], "k_address": key[1], "k_purpose": key[2],
+                            **values})
         changed.append(ch)
-        if ch.status == ConsentStatus.REVOKED:
-            stopped += _stop_waiting(con, ch, now)
+    # One statement each, executed for many rows: an import states thousands at once.
+    if inserts:
+        con.execute(sa.insert(consents), inserts)
+    if updates:
+        c = consents.c
+        con.execute(sa.update(consents).where(c.channel == sa.bindparam("k_channel"),
+                                              c.address == sa.bindparam("k_address"),
+                                              c.purpose == sa.bindparam("k_purpose")), updates)
+    stopped = sum(_stop_waiting(con, ch, now) for ch in changed
+                  if ch.status == ConsentStatus.REVOKED)
     events.add(con, [_event(ch) for ch in changed])
     return Applied(tuple(changed), stopped)
 
