@@ -11,7 +11,7 @@ import gc
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -27,6 +27,12 @@ from sen.ingest.sources import SOURCE_KINDS, create_source, list_sources
 from sen.messaging.commands import campaign_app, messaging_app
 from sen.segments.commands import segment_app
 from sen.traits.commands import print_run, traits_app
+
+if TYPE_CHECKING:  # imported where used: the demo's modules are not needed by other commands
+    import sqlalchemy as sa
+
+    from sen.demo.reach import Reach
+    from sen.store.analytics import DuckDBEngine
 
 app = typer.Typer(help="Sen: the customer data platform for omnichannel retailers.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -158,7 +164,7 @@ def _demo_settings(data_dir: Path | None, host: str | None, port: int | None) ->
                      public_url=f"http://{shown}:{settings.port}")
 
 
-def _print_banner(settings: Settings, login: str, reach) -> None:  # noqa: ANN001
+def _print_banner(settings: Settings, login: str, reach: Reach) -> None:
     from sen.demo.campaign import CAMPAIGN as DEMO_CAMPAIGN
 
     base = settings.public_url.rstrip("/")
@@ -232,7 +238,7 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         f"{r.segment} ({r.members:,})" for r in segments) + "; see /segments.")
 
 
-def _extract_consents(engine, ops) -> int:  # noqa: ANN001
+def _extract_consents(engine: DuckDBEngine, ops: sa.Engine) -> int:
     """Record the consents of the loaded files now, so the first page's counts are right
     (the server keeps reading new ones)."""
     from sen.messaging import consent_events
