@@ -20,9 +20,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, lifespan: str = "on") -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    port = free_port()
+def serve_in_thread(app: Any, *, lifespan: str = "on", port: int | None = None
+                    ) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a thread (on ``port`` when the app must
+    know its own address beforehand); yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", ws="none", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)

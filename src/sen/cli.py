@@ -25,6 +25,7 @@ from sen.identity.commands import identity_app, print_stats
 from sen.ingest.commands import import_command
 from sen.ingest.sources import SOURCE_KINDS, create_source, list_sources
 from sen.messaging.commands import campaign_app, messaging_app
+from sen.privacy.commands import privacy_app
 from sen.segments.commands import segment_app
 from sen.traits.commands import print_run, traits_app
 
@@ -42,6 +43,7 @@ app.add_typer(traits_app, name="traits")
 app.add_typer(segment_app, name="segment")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(messaging_app, name="messaging")
+app.add_typer(privacy_app, name="privacy")
 app.command("import")(import_command)
 sources_app = typer.Typer(help="Event sources and their write keys.", no_args_is_help=True)
 users_app = typer.Typer(help="People who log in to Sen.", no_args_is_help=True)
@@ -175,9 +177,8 @@ def _print_banner(settings: Settings, login: str, reach: Reach) -> None:
                       f"({inbox.channel}): GET {inbox.url}", soft_wrap=True)
     if reach.added:
         console.print("Saved for the demo: " + ", ".join(reach.added) + ".")
-    console.print(f"Estimate and launch the draft campaign [bold]{DEMO_CAMPAIGN}[/] on the "
-                  f"Campaigns page (or POST {base}/api/campaigns/{DEMO_CAMPAIGN}/launch), then "
-                  f"watch it arrive on {base}/demo/inboxes.")
+    console.print(f"Estimate and launch the draft campaign on {base}/campaigns/{DEMO_CAMPAIGN}"
+                  f", then watch it arrive on {base}/demo/inboxes.", soft_wrap=True)
     console.print(f"\n[bold green]Sen is ready[/]: {base}/  "
                   f"login [bold]admin[/] / [bold]{login}[/]\n")
 

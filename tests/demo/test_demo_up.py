@@ -325,7 +325,9 @@ def inbox_page(up: Demo) -> dict[str, Any]:
                                         "csrf_token": csrf.group(1), "next": "/"})
         assert r.status_code == 303, r.text
         page = client.get("/demo/inboxes")
+        draft = client.get(f"/campaigns/{demo.CAMPAIGN}")
     assert page.status_code == 200
+    assert draft.status_code == 200 and "Mời khách Vela miền Nam quay lại" in draft.text
     counts = dict(re.findall(r'data-provider="([^"]+)"><span class="label">[^<]*</span>'
                              r'<span class="value" data-value="(\d+)"', page.text))
     return {"counts": {k: int(v) for k, v in counts.items()},

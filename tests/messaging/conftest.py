@@ -7,8 +7,8 @@
   (:func:`tests.traits.test_runner.build_shop`): its four customers with their
   orders, traits computed as of its ``AS_OF``; then names, genders and home
   stores as identity would have written them, a customer added after the trait
-  run (so she has no traits), two user-defined traits with values, and a
-  profile id that was merged into Lan's.
+  run (so she has no traits), one whose name is blank, two user-defined traits
+  with values, and a profile id that was merged into Lan's.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                   email="")
     cur.execute("UPDATE profiles SET name = ' Lê  Văn Tám ', gender = 'female' "
                 "WHERE profile_id = 'p_tam'")
+    shop.customer("p_blank", "u:pos:10")
+    cur.execute("UPDATE profiles SET name = '   ', gender = 'other' WHERE profile_id = 'p_blank'")
     for definition in ({"name": "visits", "label": "Số lần ghé", "source": "orders",
                         "aggregate": "count"},
                        {"name": "colour", "source": "order_lines", "aggregate": "most_frequent",

@@ -64,6 +64,11 @@ def test_field_values(store: Any, name: str, expected: dict[str, Any]) -> None:
     assert values(store, name) == expected
 
 
+def test_a_blank_name_gives_no_name_and_an_unknown_gender_says_ban(store: Any) -> None:
+    got = context.profile_context(store, ["p_blank"], ["name", "first_name", "xung_ho"])
+    assert got == {"p_blank": {"name": None, "first_name": None, "xung_ho": "bạn"}}
+
+
 def test_whole_numbers_of_user_defined_traits_print_without_decimals(store: Any) -> None:
     got = values(store, "visits", ["p_lan", "p_minh"])
     assert all(type(v) is int for v in got.values())

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from sen.errors import NotFoundError, ValidationError
 from sen.messaging import templates
+from sen.messaging.examples import ExampleServices
 from sen.messaging.preview import preview
-from sen.messaging.render import ExampleServices
 from sen.messaging.templates import Template
 
 BODY = ("Chào {{ xung_ho }} {{ first_name | default('bạn') }}! Tặng mã {{ coupon }} giảm "

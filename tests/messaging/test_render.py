@@ -142,6 +142,18 @@ def test_every_url_in_text_becomes_a_short_link_once_per_distinct_url() -> None:
     assert services.shortened == [(url, i) for i, url in enumerate(out.links)]
 
 
+def test_addresses_an_html_page_loads_are_not_tracked() -> None:
+    template = Template(
+        name="img", title="I", channel="email", purpose="care", subject="S",
+        html='<img src="https://vela.vn/a.png"><img SRC = \'https://vela.vn/b.png\'>'
+             '<link rel="stylesheet" href="https://vela.vn/s.css">'
+             '<td style="background: url(https://vela.vn/bg.png)" background="https://vela.vn/c">'
+             '<a href="https://vela.vn/sale"><img src="https://vela.vn/d.png"></a>')
+    out = run(template)
+    assert out.links == ["https://vela.vn/sale"]
+    assert out.html.count("https://s.vela.vn/l/R0") == 1 and "https://vela.vn/a.png" in out.html
+
+
 def test_a_text_without_links_calls_no_shortener() -> None:
     services = Services()
     out = run(sms_template("Không có liên kết, chỉ vela.vn và http thôi"), {}, services)

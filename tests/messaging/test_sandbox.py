@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from sen.messaging.direct import direct
 from sen.messaging.render import LazyCoupon
-from sen.messaging.sandbox import HTML, TEXT, direct, parts, strip_source, vnd, zns_source
+from sen.messaging.sandbox import HTML, TEXT, parts, strip_source, vnd, zns_source
 from sen.messaging.templates import PushSpec, Template, ZnsSpec
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from sen.messaging.sms import encoding, measure, strip_diacritics
+from sen.messaging.sms import GSM7_BASIC, GSM7_EXTENSION, encoding, measure, strip_diacritics
 
 VI = "Chào chị Lan, ưu đãi giảm 30% tại Vela Sài Gòn!"  # ư, đ, ã force UCS-2
 
@@ -59,3 +61,23 @@ def test_emoji_counts_two_ucs2_units() -> None:
 def test_strip_diacritics_maps_d_with_stroke_and_keeps_case() -> None:
     assert strip_diacritics("Đặng Thị Ngọc Điệp") == "Dang Thi Ngoc Diep"
     assert strip_diacritics("ĐƯỜNG ĐẾN") == "DUONG DEN"
+
+
+def _reference_strip(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(
+        ch for ch in decomposed if not 0x300 <= ord(ch) <= 0x36F))
+
+
+def test_the_fast_paths_agree_with_the_definitions() -> None:
+    chars = [chr(c) for c in range(0x3000)]
+    for ch in chars:
+        assert strip_diacritics(ch) == _reference_strip(ch), hex(ord(ch))
+        gsm = ch in GSM7_BASIC or ch in GSM7_EXTENSION
+        assert encoding(ch) == ("gsm7" if gsm else "ucs2"), hex(ord(ch))
+        assert encoding(f"plain {ch} text") == ("gsm7" if gsm else "ucs2"), hex(ord(ch))
+    decomposed = unicodedata.normalize("NFD", VI)
+    assert strip_diacritics(decomposed) == strip_diacritics(VI) == _reference_strip(VI)
+    assert measure("[QC] a{b}|€\f").units == len("[QC] a{b}|€\f") + 7
+    assert encoding("tab\there") == "ucs2" and encoding("line\nbreak\r") == "gsm7"
+    assert measure("x" * 200) is measure("y" * 200)  # lengths are shared, not rebuilt

@@ -29,15 +29,11 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 
 from sen.errors import ValidationError
 from sen.messaging import sms
+from sen.messaging.compiling import SERVICE_VARIABLES, compile_template
 from sen.messaging.context import Field
+from sen.messaging.examples import ExampleServices
 from sen.messaging.model import Channel, Purpose
-from sen.messaging.render import (
-    SERVICE_VARIABLES,
-    ExampleServices,
-    RenderError,
-    compile_template,
-    render,
-)
+from sen.messaging.render import RenderError, render
 from sen.messaging.sandbox import HTML, TEXT, URL, Part, parts
 
 Severity = Literal["error", "warning"]

@@ -160,15 +160,22 @@ def stats_command(name: str, data_dir: DataDir = None) -> None:
 def dispatch_command(data_dir: DataDir = None,
                      once: Annotated[bool, typer.Option(help="One pass, then exit.")] = False,
                      batch: Annotated[int, typer.Option(help="Messages per claim.")] = 100,
+                     threads: Annotated[int, typer.Option(
+                         help="Provider calls at once.")] = 8,
+                     lease: Annotated[float, typer.Option(
+                         help="Seconds after which a message another dispatcher claimed and "
+                         "never finished is taken back.")] = 120.0,
                      interval: Annotated[float, typer.Option(
-                         help="Seconds to wait when nothing is due.")] = 0.5) -> None:
+                         help="Seconds to wait when nothing is due.")] = 0.5,
+                     quiet: Annotated[bool, typer.Option(help="Print nothing.")] = False
+                     ) -> None:
     """Send due messages (several of these may run at once on PostgreSQL)."""
     with _runtime(data_dir, analytics=False) as m:
-        dispatcher = m.dispatcher(batch=batch)
+        dispatcher = m.dispatcher(batch=batch, threads=threads, lease_s=lease)
         try:
             while True:
                 done = dispatcher.run_once()
-                if done.total():
+                if done.total() and not quiet:
                     console.print(f"sent {done.sent}, failed {done.failed}, retried "
                                   f"{done.retried}, suppressed {done.suppressed}, deferred "
                                   f"{done.deferred}")

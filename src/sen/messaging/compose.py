@@ -12,6 +12,7 @@ for a webhook.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +23,12 @@ import sqlalchemy as sa
 
 from sen.errors import ValidationError
 from sen.messaging import coupons, links, render, templates
+from sen.messaging.coupons.pools import get_pool
 from sen.messaging.dispatch import Prepared
 from sen.messaging.model import Channel, OutgoingMessage, Purpose
 from sen.store.operational import push_subscriptions
+
+TEMPLATE_TTL_S = 5.0
 
 
 @dataclass
@@ -37,6 +41,7 @@ class _Services:
     base: str
     pool: str | None
     now: datetime
+    known_pool: Any = None
 
     @property
     def unsubscribe_url(self) -> str:
@@ -52,7 +57,8 @@ class _Services:
                 field="coupon_pool", rule="required")
         return coupons.issue(self.con, self.pool, message_id=self.row.id,
                              profile_id=self.row.profile_id, record=self.row.record,
-                             campaign=self.row.campaign or self.row.journey, now=self.now)
+                             campaign=self.row.campaign or self.row.journey, now=self.now,
+                             known_pool=self.known_pool, message=self.row)
 
 
 def _push_keys(con: sa.Connection, endpoint: str) -> dict[str, str]:
@@ -73,14 +79,30 @@ class Composer:
                  clock: Callable[[], datetime]) -> None:
         self.ops, self.key, self.link_base, self.clock = ops, key, link_base.rstrip("/"), clock
         self._compiled: dict[tuple[str, int | None], tuple[Any, Any]] = {}
+        self._current: dict[str, tuple[float, Any]] = {}
+        self._pools: dict[str, tuple[float, Any]] = {}
         self._settings = templates.render_settings(ops)
 
     def _template(self, name: str) -> tuple[Any, Any]:
-        template = templates.get_usable(self.ops, name)
+        """The template and its compiled form, read again at most every few seconds
+        (an edit or an archive applies to messages rendered after that)."""
+        seen = self._current.get(name)
+        if seen is None or time.monotonic() - seen[0] > TEMPLATE_TTL_S:
+            seen = (time.monotonic(), templates.get_usable(self.ops, name))
+            self._current[name] = seen
+        template = seen[1]
         key = (name, template.version)
         if key not in self._compiled:
             self._compiled[key] = (template, render.compile_template(template))
         return self._compiled[key]
+
+    def _pool(self, con: sa.Connection, name: str) -> Any:
+        """The coupon pool's row, read again at most every few seconds."""
+        seen = self._pools.get(name)
+        if seen is None or time.monotonic() - seen[0] > TEMPLATE_TTL_S:
+            seen = (time.monotonic(), get_pool(con, name))
+            self._pools[name] = seen
+        return seen[1]
 
     def refresh(self) -> None:
         """Read the render settings again (labels, opt-out text) at the next pass."""
@@ -91,8 +113,9 @@ class Composer:
             raise ValidationError("The message has no template.", field="template",
                                   rule="required")
         template, compiled = self._template(row.template)
-        services = _Services(con, row, self.key, self.link_base,
-                             getattr(template, "coupon_pool", None), self.clock())
+        pool = getattr(template, "coupon_pool", None)
+        services = _Services(con, row, self.key, self.link_base, pool, self.clock(),
+                             self._pool(con, pool) if pool and compiled.uses_coupon else None)
         out = render.render(compiled, orjson.loads(row.context or "{}"), services,
                             self._settings)
         message = self._message(con, row, out, services)

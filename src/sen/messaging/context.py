@@ -20,6 +20,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -220,5 +221,15 @@ def profile_context(engine: Any, profile_ids: Iterable[str], names: Iterable[str
     keys = table.column(0).to_pylist()
     if table.num_columns == 1:
         return {pid: {} for pid in keys}
-    rows = zip(*(table.column(i).to_pylist() for i in range(1, table.num_columns)), strict=True)
-    return {pid: dict(zip(wanted, row, strict=True)) for pid, row in zip(keys, rows, strict=True)}
+    columns = [table.column(i).to_pylist() for i in range(1, table.num_columns)]
+    return dict(zip(keys, map(_row_maker(tuple(wanted)), *columns), strict=True))
+
+
+@lru_cache(maxsize=256)
+def _row_maker(names: tuple[str, ...]) -> Any:
+    """A function building one profile's dict from its values in order. A dict display
+    is the cheapest way to build a million small dicts (a third faster than
+    ``dict(zip(...))``); the names enter the code only as string literals."""
+    args = ", ".join(f"v{i}" for i in range(len(names)))
+    items = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
+    return eval(f"lambda {args}: {{{items}}}", {"__builtins__": {}})  # noqa: S307

@@ -61,10 +61,11 @@ from sen.messaging.outbox import (
     Route,
     Sender,
     enqueue,
+    lock,
     suppressed_event,
     unreachable_pairs,
 )
-from sen.messaging.policy import Facts, MessagingPolicy, Request, recheck
+from sen.messaging.policy import Decision, Facts, MessagingPolicy, Planned, Request, recheck
 from sen.messaging.providers.pool import ProviderPool
 from sen.messaging.providers.wire import MAY_HAVE_SENT
 from sen.store.operational import insert_ignore, messages, unreachable
@@ -210,16 +211,30 @@ class Dispatcher:
                        self.zone, row.template, row.quiet_policy)
 
     def _gate(self, rows: Sequence[Any], done: Dispatched) -> list[Any]:
-        """The rows the gate still allows now; the others are put back or suppressed."""
+        """The rows the gate still allows now; the others are put back or suppressed.
+
+        Caps were reserved at the planned time, but a message can go out later
+        than planned (after quiet hours, a pause, an outage), and several
+        delayed ones can fall due together. So what was actually handed to
+        providers in the last window is counted again, under the recipients'
+        locks, and a message that would break a cap now waits until a slot frees.
+        """
         now, policy = self.clock(), self.policy()
         allowed: list[Any] = []
         with self.ops.begin() as con:
+            lock(con, {r.profile_id for r in rows}, {r.address for r in rows})
             facts = self._facts(con, rows)
+            history = _Recent.load(con, rows, now, policy.longest_window())
             for row in rows:
                 d = recheck(self._request(row, now), facts[row.id], policy)
                 if d.allowed and d.at <= now:
-                    allowed.append(row)
-                elif d.allowed:  # quiet hours: wait until they end
+                    wait = history.slot(row, now, policy)
+                    if wait is None:
+                        history.add(row, now)
+                        allowed.append(row)
+                        continue
+                    d = Decision(True, wait)
+                if d.allowed:  # quiet hours or a full cap: wait
                     con.execute(sa.update(messages).where(messages.c.id == row.id).values(
                         status=Status.QUEUED, due_at=d.at, attempts=row.attempts - 1,
                         claimed_by=None, updated_at=now))
@@ -236,19 +251,39 @@ class Dispatcher:
             row, reason=str(reason), stage="dispatch"), now)])
 
     def _render(self, rows: Sequence[Any], done: Dispatched) -> list[tuple[Any, Prepared]]:
-        ready: list[tuple[Any, Prepared]] = []
-        for row in rows:
-            try:
-                with self.ops.begin() as con:
-                    prepared = self.renderer.render(con, row)
-                    con.execute(sa.update(messages).where(messages.c.id == row.id)
-                                .values(**prepared.stored, updated_at=self.clock()))
-                ready.append((row, prepared))
-            except SenError as exc:
-                with self.ops.begin() as con:
+        """Render the batch in one transaction and store what will be sent. Should a
+        message fail to render, the batch is rendered again with a savepoint per
+        message, so that one fails alone and the others go."""
+        try:
+            with self.ops.begin() as con:
+                ready = [(row, self.renderer.render(con, row)) for row in rows]
+                self._store(con, ready)
+            return ready
+        except SenError:
+            pass
+        ready = []
+        with self.ops.begin() as con:
+            for row in rows:
+                try:
+                    with con.begin_nested():
+                        prepared = self.renderer.render(con, row)
+                    ready.append((row, prepared))
+                except SenError as exc:
                     self._fail(con, row, f"render: {exc}", self.clock())
-                done.failed += 1
+                    done.failed += 1
+            self._store(con, ready)
         return ready
+
+    def _store(self, con: sa.Connection, ready: Sequence[tuple[Any, Prepared]]) -> None:
+        """Keep the rendered text, links and coupon on each row (one statement)."""
+        if not ready:
+            return
+        t, now = messages, self.clock()
+        con.execute(sa.update(t).where(t.c.id == sa.bindparam("mid")).values(
+            body=sa.bindparam("b"), subject=sa.bindparam("s"), links=sa.bindparam("l"),
+            coupon=sa.bindparam("c"), updated_at=now),
+            [{"mid": row.id, "b": p.stored.get("body"), "s": p.stored.get("subject"),
+              "l": p.stored.get("links"), "c": p.stored.get("coupon")} for row, p in ready])
 
     def _last_look(self, ready: list[tuple[Any, Prepared]], done: Dispatched
                    ) -> list[tuple[Any, Prepared]]:
@@ -283,6 +318,8 @@ class Dispatcher:
             try:
                 out = guarded.call(fn)
                 return out if isinstance(out, list) else [out]
+            except _BatchFailed as exc:
+                return exc.results
             except ProviderError as exc:
                 return [exc] * size
             except Exception as exc:  # noqa: BLE001 - a provider bug must not lose the batch
@@ -290,14 +327,20 @@ class Dispatcher:
                 return [ProviderError(f"{type(exc).__name__}: {exc}", provider=provider.name,
                                       transient=True, code="broken")] * size
 
-        if provider.max_batch > 1:
-            results: list[SendResult | ProviderError] = []
-            for start in range(0, len(messages), provider.max_batch):
-                part = messages[start:start + provider.max_batch]
-                results += guard(lambda p=part: provider.send_batch(p), len(part))
-            return results
-        return [r for rs in self._threads.map(
-            lambda msg: guard(lambda: provider.send(msg), 1), messages) for r in rs]
+        results: list[SendResult | ProviderError | None] = [None] * len(messages)
+        grouped = [i for i, m in enumerate(messages)
+                   if provider.max_batch > 1 and provider.batchable(m)]
+        for start in range(0, len(grouped), max(provider.max_batch, 1)):
+            part = grouped[start:start + provider.max_batch]
+            out = guard(lambda p=part: _whole(provider.send_batch([messages[i] for i in p])),
+                        len(part))
+            for i, r in zip(part, out, strict=True):
+                results[i] = r
+        single = [i for i in range(len(messages)) if results[i] is None]
+        for i, rs in zip(single, self._threads.map(
+                lambda i: guard(lambda: provider.send(messages[i]), 1), single), strict=True):
+            results[i] = rs[0]
+        return results  # type: ignore[return-value]
 
     def _process(self, rows: Sequence[Any], done: Dispatched) -> None:
         allowed = self._gate(rows, done)
@@ -364,6 +407,75 @@ class Dispatcher:
             message_id=f"failed:{row.id}", event=MESSAGE_FAILED, record=row.record,
             timestamp=now, properties=message_properties(row, reason=error[:500], code=code,
                                                          provider=row.provider))])
+
+
+class _BatchFailed(Exception):  # noqa: N818 - a signal to the circuit breaker, not an error
+    """A batch every message of which failed transiently: the provider is down, and
+    the circuit breaker must count it (a batch call itself returns, not raises)."""
+
+    def __init__(self, results: list[SendResult | ProviderError]) -> None:
+        self.results = results
+        super().__init__("every message of the batch failed")
+
+
+def _whole(results: list[SendResult | ProviderError]) -> list[SendResult | ProviderError]:
+    if results and all(isinstance(r, ProviderError) and r.transient for r in results):
+        raise _BatchFailed(results)
+    return results
+
+
+class _Recent:
+    """Messages handed to providers (or being handed) in the last window, per
+    recipient: what the dispatch-time cap check counts."""
+
+    def __init__(self) -> None:
+        self.by_profile: dict[str, dict[Any, Planned]] = {}
+        self.by_address: dict[str, dict[Any, Planned]] = {}
+
+    @classmethod
+    def load(cls, con: sa.Connection, rows: Sequence[Any], now: datetime,
+             window: timedelta) -> _Recent:
+        t = messages
+        at = sa.func.coalesce(t.c.sent_at, t.c.claimed_at)
+        recent = cls()
+        batch = [r.id for r in rows]
+        for column, values in ((t.c.profile_id, sorted({r.profile_id for r in rows})),
+                               (t.c.address, sorted({r.address for r in rows if r.address}))):
+            found = con.execute(sa.select(t.c.id, t.c.profile_id, t.c.address, t.c.channel,
+                                          t.c.purpose, t.c.template, at.label("at")).where(
+                column.in_(values), t.c.id.not_in(batch), at > now - window,
+                t.c.status.in_([Status.SENDING, Status.SENT, Status.DELIVERED,
+                                Status.UNKNOWN, Status.BOUNCED])))
+            for r in found:
+                recent._put(r.id, r.profile_id, r.address, Planned(
+                    Channel(r.channel), Purpose(r.purpose), r.at, r.template))
+        return recent
+
+    def _put(self, ident: Any, profile: str, address: str, p: Planned) -> None:
+        self.by_profile.setdefault(profile, {})[ident] = p
+        if address:
+            self.by_address.setdefault(address, {})[ident] = p
+
+    def add(self, row: Any, now: datetime) -> None:
+        self._put(row.id, row.profile_id, row.address,
+                  Planned(Channel(row.channel), Purpose(row.purpose), now, row.template))
+
+    def slot(self, row: Any, now: datetime, policy: MessagingPolicy) -> datetime | None:
+        """None when sending now keeps every cap, else when the first slot frees."""
+        seen = {**self.by_profile.get(row.profile_id, {}),
+                **self.by_address.get(row.address, {})}
+        channel, purpose = Channel(row.channel), Purpose(row.purpose)
+        later: datetime | None = None
+        for cap in policy.caps:
+            if not cap.applies(channel, purpose):
+                continue
+            window = timedelta(hours=cap.window_hours)
+            times = sorted(p.at for p in seen.values()
+                           if cap.applies(p.channel, p.purpose) and now - p.at < window)
+            if len(times) >= max(cap.max, 1):
+                free = times[len(times) - max(cap.max, 1)] + window + timedelta(seconds=1)
+                later = free if later is None else max(later, free)
+        return later
 
 
 def mark_sent(con: sa.Connection, row: Any, result: SendResult, now: datetime) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from sen.store.operational import insert_ignore, pending_events
+from sen.store.operational import bulk_insert_ignore, insert_ignore, pending_events
 
 SOURCE = "sen"
 
@@ -70,6 +70,11 @@ def pending_row(ev: LogEvent) -> dict[str, Any]:
 def add(con: sa.Connection, events: Iterable[LogEvent]) -> int:
     """Queue events for the log inside the caller's transaction (repeats are dropped)."""
     return insert_ignore(con, pending_events, [pending_row(ev) for ev in events])
+
+
+def add_many(con: sa.Connection, events: Iterable[LogEvent]) -> None:
+    """:func:`add` for large batches (a broadcast's refusals), through the driver."""
+    bulk_insert_ignore(con, pending_events, [pending_row(ev) for ev in events])
 
 
 def log_rows(rows: Sequence[Any], received_at: datetime) -> list[tuple]:

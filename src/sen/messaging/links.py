@@ -25,7 +25,6 @@ Clicks are judged by :func:`sen.messaging.bots.classify_click`.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,12 +58,13 @@ _UA_LIMIT = 512
 
 
 def b62(n: int) -> str:
-    out = ""
-    while True:
+    if n < 62:
+        return BASE62[n]
+    digits = []
+    while n:
         n, r = divmod(n, 62)
-        out = BASE62[r] + out
-        if n == 0:
-            return out
+        digits.append(BASE62[r])
+    return "".join(reversed(digits))
 
 
 def _unb62(text: str) -> int:
@@ -75,7 +75,7 @@ def _unb62(text: str) -> int:
 
 
 def _signature(key: bytes, domain: bytes, body: str, size: int) -> str:
-    mac = hmac.new(key, domain + b"\x00" + body.encode(), hashlib.sha256).digest()
+    mac = hmac.digest(key, domain + b"\x00" + body.encode(), "sha256")
     return b62(int.from_bytes(mac[:8], "big") % 62 ** size).rjust(size, "0")
 
 

@@ -43,7 +43,13 @@ from sen.messaging.model import (
     Status,
 )
 from sen.messaging.policy import Facts, MessagingPolicy, Planned, QuietPolicy, Request, decide
-from sen.store.operational import insert_ignore, locks, messages, unreachable
+from sen.store.operational import (
+    bulk_insert_ignore,
+    insert_ignore,
+    locks,
+    messages,
+    unreachable,
+)
 
 CHUNK = 2000
 
@@ -302,8 +308,8 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
     for c in todo:
         _decide_one(c, sender, policy, zone, consents, gone, planner, budget, out, now)
     if not dry_run:
-        insert_ignore(con, messages, out.rows)
-        events.add(con, out.suppressed)
+        bulk_insert_ignore(con, messages, out.rows)
+        events.add_many(con, out.suppressed)
     return out.result
 
 

@@ -32,10 +32,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from sen.messaging.model import Channel, ConsentStatus, Purpose, Reason
 
@@ -76,6 +77,13 @@ class QuietHours(BaseModel):
         return local >= self.start or local < self.end
 
 
+class Rules(NamedTuple):
+    """What applies to one (channel, purpose): caps with their windows, quiet hours."""
+
+    caps: tuple[tuple[Cap, timedelta], ...]
+    quiet: tuple[QuietHours, ...]
+
+
 DECREE_91_CAPS = (Cap(channel=Channel.SMS, window_hours=24, max=3),
                   Cap(channel=Channel.EMAIL, window_hours=24, max=3))
 DECREE_91_QUIET = (QuietHours(channel=Channel.SMS, start=time(22, 0), end=time(7, 0)),)
@@ -108,6 +116,21 @@ class MessagingPolicy(BaseModel):
                     f"advertising {required.channel} needs a cap of at most {required.max} "
                     f"per {required.window_hours} hours (decree 91/2020)")
         return self
+
+    _rules: dict = PrivateAttr(default_factory=dict)
+
+    def rules(self, channel: Channel, purpose: Purpose) -> Rules:
+        """The caps and quiet hours that apply to one kind of message, worked out once
+        per policy (the gate asks for every message of a broadcast)."""
+        key = (channel, purpose)
+        cache = self.__pydantic_private__["_rules"]  # type: ignore[index]
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = Rules(
+                tuple((c, timedelta(hours=c.window_hours)) for c in self.caps
+                      if c.applies(channel, purpose)),
+                tuple(q for q in self.quiet_hours if q.applies(channel, purpose)))
+        return found
 
     def longest_window(self) -> timedelta:
         hours = max([c.window_hours for c in self.caps] + [self.duplicate_hours, 1])
@@ -173,32 +196,61 @@ def _consent(req: Request, facts: Facts, policy: MessagingPolicy) -> Reason | No
     return None
 
 
+@lru_cache(maxsize=64)
+def _fixed_offset(zone: ZoneInfo) -> timedelta | None:
+    """The zone's offset when it never changes (Vietnam's: +07:00), else None."""
+    probes = [datetime(year, month, 1) for year in (2020, 2026, 2032) for month in (1, 4, 7, 10)]
+    offsets = {zone.utcoffset(p) for p in probes}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _local(at: datetime, zone: ZoneInfo) -> datetime:
+    """Naive UTC ``at`` in ``zone``, aware; fast where the zone keeps one offset."""
+    offset = _fixed_offset(zone)
+    if offset is not None:
+        return (at + offset).replace(tzinfo=zone)
+    return at.replace(tzinfo=UTC).astimezone(zone)
+
+
 def quiet_end(req: Request, policy: MessagingPolicy) -> datetime | None:
     """When quiet hours end if ``req.at`` falls inside some (naive UTC), else None."""
+    return _quiet_end(req, policy.rules(req.channel, req.purpose).quiet)
+
+
+def _quiet_end(req: Request, quiet: tuple[QuietHours, ...]) -> datetime | None:
+    if not quiet:
+        return None
+    offset = _fixed_offset(req.zone)
     at = req.at
     for _ in range(4):  # overlapping windows: step past each in turn
-        local = at.replace(tzinfo=UTC).astimezone(req.zone)
-        window = next((q for q in policy.quiet_hours
-                       if q.applies(req.channel, req.purpose) and q.contains(local.time())), None)
+        # Naive local time where the offset is fixed (cheap); aware elsewhere.
+        local = at + offset if offset is not None else _local(at, req.zone)
+        clock = local.time()
+        window = next((q for q in quiet if q.contains(clock)), None)
         if window is None:
             return at if at != req.at else None
         end = local.replace(hour=window.end.hour, minute=window.end.minute, second=0,
                             microsecond=0)
         if end <= local:
             end += timedelta(days=1)
-        at = end.astimezone(UTC).replace(tzinfo=None)
+        at = end - offset if offset is not None else \
+            end.astimezone(UTC).replace(tzinfo=None)
     return at
 
 
 def over_cap(req: Request, at: datetime, planned: Sequence[Planned],
              policy: MessagingPolicy) -> bool:
     """Whether one more message at ``at`` would break a cap."""
-    for cap in policy.caps:
-        if not cap.applies(req.channel, req.purpose):
-            continue
+    return _over_cap(at, planned, policy.rules(req.channel, req.purpose).caps)
+
+
+def _over_cap(at: datetime, planned: Sequence[Planned],
+              caps: tuple[tuple[Cap, timedelta], ...]) -> bool:
+    for cap, window in caps:
         if cap.max == 0:
             return True
-        window = timedelta(hours=cap.window_hours)
+        if not planned:
+            continue
         n = sum(1 for p in planned
                 if cap.applies(p.channel, p.purpose) and abs(p.at - at) < window)
         if n >= cap.max:
@@ -208,7 +260,7 @@ def over_cap(req: Request, at: datetime, planned: Sequence[Planned],
 
 def is_duplicate(req: Request, at: datetime, planned: Sequence[Planned],
                  policy: MessagingPolicy) -> bool:
-    if req.template is None or policy.duplicate_hours == 0:
+    if not planned or req.template is None or policy.duplicate_hours == 0:
         return False
     window = timedelta(hours=policy.duplicate_hours)
     return any(p.template == req.template and abs(p.at - at) < window for p in planned)
@@ -224,12 +276,13 @@ def decide(req: Request, facts: Facts, policy: MessagingPolicy) -> Decision:
     if refused is not None:
         return Decision.refuse(refused, req.at)
     at = req.at
-    moved = quiet_end(req, policy)
+    rules = policy.rules(req.channel, req.purpose)
+    moved = _quiet_end(req, rules.quiet)
     if moved is not None:
         if req.quiet == "drop":
             return Decision.refuse(Reason.QUIET_HOURS, req.at)
         at = moved
-    if over_cap(req, at, facts.planned, policy):
+    if _over_cap(at, facts.planned, rules.caps):
         return Decision.refuse(Reason.FREQUENCY_CAP, at)
     if req.excluded:
         return Decision.refuse(Reason.EXCLUDED, at)

@@ -18,15 +18,9 @@ from sen.errors import NotFoundError
 from sen.identity.profiles import current_id
 from sen.messaging import sms, templates
 from sen.messaging.context import DEFAULT_TIMEZONE, profile_context
+from sen.messaging.examples import ExampleServices
 from sen.messaging.model import Channel
-from sen.messaging.render import (
-    CouponLike,
-    ExampleServices,
-    Rendered,
-    Services,
-    compile_template,
-    render,
-)
+from sen.messaging.render import CouponLike, Rendered, Services, compile_template, render
 
 EXAMPLES = {
     "links": ("Liên kết rút gọn là ví dụ (VIDU…); mỗi khách hàng nhận liên kết riêng khi gửi.",

@@ -1,7 +1,7 @@
 """Rendering a template for one customer: fields, tracked links, a coupon, SMS rules.
 
-:func:`compile_template` turns a template into Jinja code once per (name,
-version); :func:`render` fills it with one customer's context and the
+:func:`compile_template` (:mod:`sen.messaging.compiling`) turns a template
+into code once per (name, version); :func:`render` fills it with one customer's context and the
 :class:`Services` of that message:
 
 * every ``http(s)`` URL in the text and HTML output becomes the short link
@@ -23,28 +23,31 @@ compile time.
 
 from __future__ import annotations
 
-import html as html_lib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from jinja2 import TemplateSyntaxError, meta
 from jinja2.exceptions import TemplateError
-from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sen.errors import ValidationError
 from sen.messaging import sms
+from sen.messaging.compiling import (
+    SERVICE_VARIABLES,
+    Compiled,
+    Leaf,
+    compile_template,
+    variables,
+)
 from sen.messaging.model import Channel, Purpose
-from sen.messaging.sandbox import HTML, TEXT, URL, Part, Render, direct, parts, strip_source
+from sen.messaging.shortening import Links
 
-SERVICE_VARIABLES = frozenset({"coupon", "unsubscribe_url"})
-"""Names a template may use that come from the message's services, not the profile."""
-_CACHE_SIZE = 1024
-
+__all__ = ["DEFAULT_SETTINGS", "SERVICE_VARIABLES", "Compiled", "CouponLike", "LazyCoupon",
+           "RenderError", "RenderSettings", "Rendered", "Services", "advertising_sms",
+           "compile_template", "local_date", "render", "variables"]
 
 class CouponLike(Protocol):
     code: str
@@ -110,113 +113,29 @@ class RenderError(ValidationError):
     empty value): terminal for that message; ``field`` names the template's part."""
 
 
-@dataclass(frozen=True, eq=False)
-class Compiled:
-    """A template's Jinja code and what it needs; build it with :func:`compile_template`."""
-
-    name: str
-    version: int | None
-    channel: Channel
-    purpose: Purpose
-    strip: bool
-    parts: dict[str, Render]
-    zns_template_id: str | None
-    webhook: Any
-    variables: frozenset[str]
-    uses_coupon: bool
-    uses_unsubscribe: bool
-    fingerprint: tuple
-
-
-def fingerprint(template: Any) -> tuple:
-    """Everything a message's content depends on (the title, say, is not)."""
-    zns_id = template.zns.template_id if template.zns is not None else None
-    return (str(template.channel), str(template.purpose), bool(template.strip_diacritics),
-            zns_id, tuple((p.field, p.source) for p in parts(template)))
-
-
-def _jinja(part: Part, strip: bool) -> tuple[Render, set[str]]:
-    """A part's renderer (direct when it is simple, else Jinja's) and the names it reads."""
-    env = HTML if part.html else TEXT
-    source = strip_source(part.source) if strip else part.source
-    try:
-        ast = env.parse(source)
-        template = env.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise ValidationError(f"{part.field}, line {exc.lineno}: {exc.message}. Fix the "
-                              "template's {{ }} and {% %} marks.", field=part.field,
-                              rule="syntax") from exc
-    return direct(ast, env) or template.render, meta.find_undeclared_variables(ast)
-
-
-def _skeleton(value: Any, path: str) -> Any:
-    """The webhook document with each string replaced by its part's field path."""
-    if isinstance(value, str):
-        return _Leaf(path)
-    if isinstance(value, dict):
-        return {k: _skeleton(v, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_skeleton(v, f"{path}.{i}") for i, v in enumerate(value)]
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class _Leaf:
-    field: str
-
-
-_cache: dict[tuple[str, int | None], Compiled] = {}
-
-
-def compile_template(template: Any) -> Compiled:
-    """The template's compiled form, cached by (name, version); raises
-    :class:`ValidationError` naming the part with a syntax error."""
-    key, fp = (template.name, template.version), fingerprint(template)
-    hit = _cache.get(key)
-    if hit is not None and hit.fingerprint == fp:
-        return hit
-    channel, strip = Channel(template.channel), bool(template.strip_diacritics)
-    compiled_parts, names = {}, set()
-    for part in parts(template):
-        compiled_parts[part.field], used = _jinja(part, strip and channel is Channel.SMS)
-        names |= used
-    webhook = template.webhook
-    result = Compiled(
-        template.name, template.version, channel, Purpose(template.purpose),
-        strip and channel is Channel.SMS, compiled_parts,
-        template.zns.template_id if template.zns is not None else None,
-        _skeleton(webhook, "webhook") if webhook is not None else None,
-        frozenset(names - SERVICE_VARIABLES), "coupon" in names, "unsubscribe_url" in names,
-        fp)
-    if len(_cache) >= _CACHE_SIZE:
-        _cache.pop(next(iter(_cache), key), None)
-    _cache[key] = result
-    return result
-
-
-def variables(template: Any) -> set[str]:
-    """The profile fields a template reads (coupon and unsubscribe link aside), so a
-    sender captures only those."""
-    return set(compile_template(template).variables)
-
-
-@lru_cache(maxsize=4096)
-def _offset(minute: datetime, timezone: str) -> timedelta:
-    """The zone's offset from UTC at a (naive UTC) minute: offsets change on whole
-    minutes, and a broadcast issues its coupons within a few of them."""
-    return minute.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).utcoffset() \
-        or timedelta(0)
+_DATES: dict[tuple, str] = {}
 
 
 def local_date(moment: datetime | date | None, timezone: str) -> str:
-    """``23/11/2026``: a date as it is, a (naive UTC) moment in the retailer's zone."""
+    """``23/11/2026``: a date as it is, a (naive UTC) moment in the retailer's zone.
+
+    A day changes only on a whole minute in any zone, so the answer is kept per
+    minute: a broadcast issues its coupons within a few of them."""
     if moment is None:
         return ""
-    if isinstance(moment, datetime):
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC).replace(tzinfo=None)
-        moment = moment + _offset(moment.replace(second=0, microsecond=0), timezone)
-    return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+    if not isinstance(moment, datetime):
+        return f"{moment.day:02d}/{moment.month:02d}/{moment.year}"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    key = (moment.year, moment.month, moment.day, moment.hour, moment.minute, timezone)
+    text = _DATES.get(key)
+    if text is None:
+        day = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+        text = f"{day.day:02d}/{day.month:02d}/{day.year}"
+        if len(_DATES) >= 10_000:
+            _DATES.clear()
+        _DATES[key] = text
+    return text
 
 
 class LazyCoupon:
@@ -247,50 +166,6 @@ class LazyCoupon:
 
     def __str__(self) -> str:
         return self.code
-
-
-class _Links:
-    """Swaps each URL of the output for its short link, one index per distinct URL."""
-
-    __slots__ = ("_services", "_skip", "_short", "urls")
-
-    def __init__(self, services: Services, skip: str | None) -> None:
-        self._services, self._skip, self._short, self.urls = services, skip, {}, []
-
-    def _shorten(self, url: str) -> str:
-        short = self._short.get(url)
-        if short is None:
-            if url == self._skip:  # the unsubscribe link is Sen's own already
-                return url
-            short = self._short[url] = self._services.shorten(url, len(self.urls))
-            self.urls.append(url)
-        return short
-
-    def _swap(self, text: str, html: bool) -> str:
-        # str.find skips to each "http" far faster than a regex scan of the whole text.
-        at = text.find("http")
-        if at < 0:
-            return text
-        out, last = [], 0
-        while at >= 0:
-            m = URL.match(text, at)
-            if m is None:
-                at = text.find("http", at + 4)
-                continue
-            if html:
-                out += [text[last:at], str(escape(self._shorten(html_lib.unescape(m.group()))))]
-            else:
-                out += [text[last:at], self._shorten(m.group())]
-            last = m.end()
-            at = text.find("http", last)
-        out.append(text[last:])
-        return "".join(out)
-
-    def text(self, text: str) -> str:
-        return self._swap(text, False)
-
-    def html(self, text: str) -> str:
-        return self._swap(text, True)
 
 
 @lru_cache(maxsize=64)
@@ -338,7 +213,7 @@ def _run(compiled: Compiled, name: str, values: dict[str, Any]) -> str:
                           rule="render") from exc
 
 
-def _sms(c: Compiled, values: dict, links: _Links, services: Services,
+def _sms(c: Compiled, values: dict, links: Links, services: Services,
          settings: RenderSettings, out: Rendered) -> None:
     body = links.text(_run(c, "body", values)) if "body" in c.parts else ""
     if c.strip and not body.isascii():
@@ -348,7 +223,7 @@ def _sms(c: Compiled, values: dict, links: _Links, services: Services,
     out.body, out.sms = body, sms.measure(body)
 
 
-def _email(c: Compiled, values: dict, links: _Links, services: Services,
+def _email(c: Compiled, values: dict, links: Links, services: Services,
            settings: RenderSettings, out: Rendered) -> None:
     subject = " ".join(_run(c, "subject", values).split()) if "subject" in c.parts else ""
     if c.purpose is Purpose.ADVERTISING:
@@ -358,7 +233,7 @@ def _email(c: Compiled, values: dict, links: _Links, services: Services,
     out.html = links.html(_run(c, "html", values)) if "html" in c.parts else None
 
 
-def _push(c: Compiled, values: dict, links: _Links, services: Services,
+def _push(c: Compiled, values: dict, links: Links, services: Services,
           settings: RenderSettings, out: Rendered) -> None:
     def part(name: str) -> str:
         return _run(c, name, values).strip() if name in c.parts else ""
@@ -369,17 +244,17 @@ def _push(c: Compiled, values: dict, links: _Links, services: Services,
                 "url": links.text(url) if url else "", "icon": part("push.icon")}
 
 
-def _zalo(c: Compiled, values: dict, links: _Links, services: Services,
+def _zalo(c: Compiled, values: dict, links: Links, services: Services,
           settings: RenderSettings, out: Rendered) -> None:
     params = {name.removeprefix("zns.params."): links.text(_run(c, name, values).strip())
               for name in c.parts if name.startswith("zns.params.")}
     out.data = {"template_id": c.zns_template_id, "template_data": params}
 
 
-def _webhook(c: Compiled, values: dict, links: _Links, services: Services,
+def _webhook(c: Compiled, values: dict, links: Links, services: Services,
              settings: RenderSettings, out: Rendered) -> None:
     def fill(node: Any) -> Any:
-        if isinstance(node, _Leaf):
+        if isinstance(node, Leaf):
             return _run(c, node.field, values)
         if isinstance(node, dict):
             return {k: fill(v) for k, v in node.items()}
@@ -410,7 +285,7 @@ def render(compiled: Compiled, context: Mapping[str, Any], services: Services,
                                                compiled.strip)
     if compiled.uses_unsubscribe:
         values["unsubscribe_url"] = services.unsubscribe_url
-    links = _Links(services, values.get("unsubscribe_url"))
+    links = Links(services.shorten, values.get("unsubscribe_url"))
     out = Rendered()
     _CHANNELS[compiled.channel](compiled, values, links, services, settings, out)
     out.links = links.urls
@@ -418,31 +293,3 @@ def render(compiled: Compiled, context: Mapping[str, Any], services: Services,
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ExampleCoupon:
-    code: str
-    offer: str
-    expires_at: datetime | date | None
-
-
-class ExampleServices:
-    """Placeholder links and coupon for previews and checks, plainly examples
-    (``VIDU`` is *ví dụ*, example), as long as real ones so lengths hold."""
-
-    def __init__(self, link_base: str = "https://sen.example", *,
-                 offer: str = "Ưu đãi mẫu", valid_days: int = 30) -> None:
-        self.link_base = link_base.rstrip("/")
-        self.offer, self.valid_days = offer, valid_days
-        self.issued = 0
-
-    @property
-    def unsubscribe_url(self) -> str:
-        return f"{self.link_base}/u/VIDU0000"
-
-    def shorten(self, url: str, index: int) -> str:
-        return f"{self.link_base}/l/VIDU{index:04d}"
-
-    def coupon(self) -> ExampleCoupon:
-        self.issued += 1
-        now = datetime.now(UTC).replace(tzinfo=None)
-        return ExampleCoupon("VIDU1234", self.offer, now + timedelta(days=self.valid_days))

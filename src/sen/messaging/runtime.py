@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from sen.errors import ProviderError, SenError
+from sen.errors import NotFoundError, ProviderError, SenError
 from sen.messaging import (
     audience,
     campaigns,
@@ -33,16 +33,33 @@ from sen.messaging import (
 from sen.messaging import settings as msettings
 from sen.messaging.campaigns import CampaignDefinition
 from sen.messaging.compose import Composer
+from sen.messaging.consent import ConsentChange
 from sen.messaging.dispatch import Dispatcher
 from sen.messaging.events import utc_now
-from sen.messaging.model import Channel, OutgoingMessage, Purpose
-from sen.messaging.outbox import Candidate, Enqueued, Route
+from sen.messaging.examples import ExampleServices
+from sen.messaging.model import Channel, ConsentStatus, OutgoingMessage, Purpose
+from sen.messaging.outbox import Candidate, Enqueued, Route, Sender, enqueue
 from sen.messaging.policy import MessagingPolicy
 from sen.messaging.providers.pool import ProviderPool
 from sen.messaging.providers.tokens import ProviderTokens
 from sen.store.secrets import SecretBox
 
 log = logging.getLogger(__name__)
+
+
+CONFIRMATION = "sen-opt-out-confirmation"
+
+
+def _ensure_confirmation_template(ops: sa.Engine) -> None:
+    """The care SMS that confirms a keyword refusal, made the first time it is needed
+    (plain text, one GSM-7 part; the retailer may edit it like any template)."""
+    try:
+        templates.get(ops, CONFIRMATION)
+    except NotFoundError:
+        templates.save(ops, templates.Template(
+            name=CONFIRMATION, title="Xác nhận từ chối nhận tin quảng cáo",
+            channel=Channel.SMS, purpose=Purpose.CARE,
+            body="Ban da tu choi nhan tin quang cao qua SMS. Cam on ban."))
 
 
 class Messaging:
@@ -164,22 +181,75 @@ class Messaging:
         return Dispatcher(self.ops, self.pool(), self.composer(), policy=self.policy,
                           zone=self.zone, clock=self.clock, **kw)
 
+    # -- opt-outs -------------------------------------------------------------------------
+    def confirm_opt_outs(self, changed: Sequence[ConsentChange]) -> int:
+        """Confirm each refusal made by SMS keyword once, by a customer-care SMS (decree
+        91: a refusal is confirmed once); a repeated ``TC`` changes nothing, so it is
+        not confirmed again. Other refusals are confirmed by the page that took them."""
+        wanted = [c for c in changed if c.source == "sms_keyword" and c.channel == Channel.SMS
+                  and c.status == ConsentStatus.REVOKED]
+        if not wanted:
+            return 0
+        _ensure_confirmation_template(self.ops)
+        sender = Sender(Purpose.CARE, step="opt-out-confirmation",
+                        template_versions={CONFIRMATION: 1})
+        candidates = [Candidate(
+            key=f"optout:{c.channel}:{c.address}:{c.at:%Y%m%dT%H%M%S.%f}",
+            profile_id=c.profile_id or f"address:{c.address}",
+            record=c.record or f"a:sms:{c.address}",
+            routes=(Route(Channel.SMS, CONFIRMATION, c.address),), at=self.now())
+            for c in wanted]
+        return enqueue(self.ops, candidates, sender, self.policy(), zone=self.zone,
+                       now=self.now()).queued
+
     # -- campaigns ------------------------------------------------------------------------
     def estimate(self, definition: CampaignDefinition) -> campaigns.Estimate:
-        return campaigns.estimate(self.engine, self.ops, definition,
-                                  templates=self.template_variables, context=self.context,
-                                  policy=self.policy(), zone=self.zone, now=self.now(),
-                                  cost_of=self.cost_of)
+        """What launching now would do, its cost from the messages as each customer
+        would get them (her name can turn an SMS into Unicode and double its parts)."""
+        parts: dict[str, list[int]] = {}
+        pricer = self._pricer(definition.purpose)
 
-    def cost_of(self, route: Route, candidate: Candidate) -> int:
-        """What one message is expected to cost on its channel (for budgets)."""
-        guarded = self.pool().get(route.channel)
-        if guarded is None:
-            return 0
-        probe = OutgoingMessage(id=0, key="estimate", channel=route.channel,
-                                purpose=Purpose.ADVERTISING, address=route.address or "",
-                                body="x" * 120)
-        return guarded.provider.estimate_cost(probe)
+        def cost(route: Route, candidate: Candidate) -> int:
+            price, n = pricer(route, candidate)
+            if n:
+                parts.setdefault(str(route.channel), []).append(n)
+            return price
+
+        e = campaigns.estimate(self.engine, self.ops, definition,
+                               templates=self.template_variables, context=self.context,
+                               policy=self.policy(), zone=self.zone, now=self.now(),
+                               cost_of=cost)
+        e.parts = {ch: round(sum(ns) / len(ns), 2) for ch, ns in parts.items()}
+        return e
+
+    def budget_cost(self, purpose: Purpose) -> Callable[[Route, Candidate], int]:
+        """What each message of a launch is expected to cost (for its budget)."""
+        pricer = self._pricer(purpose)
+        return lambda route, candidate: pricer(route, candidate)[0]
+
+    def _pricer(self, purpose: Purpose) -> Callable[[Route, Candidate], tuple[int, int]]:
+        """(VND, SMS parts) of the message a candidate would get on a route: rendered
+        with example links and coupon as long as real ones, priced by the provider.
+        Templates and settings are read once per pricer."""
+        pool, settings = self.pool(), templates.render_settings(self.ops)
+        compiled: dict[str, Any] = {}
+
+        def price(route: Route, candidate: Candidate) -> tuple[int, int]:
+            guarded = pool.get(route.channel)
+            if guarded is None or not route.template:
+                return 0, 0
+            if route.template not in compiled:
+                compiled[route.template] = render.compile_template(
+                    templates.get_usable(self.ops, route.template))
+            out = render.render(compiled[route.template], candidate.context,
+                                ExampleServices(self.link_base), settings)
+            message = OutgoingMessage(
+                id=0, key="estimate", channel=route.channel, purpose=purpose,
+                address=route.address or "", body=out.body or "", subject=out.subject,
+                data=out.data, unicode=bool(out.sms and out.sms.encoding == "ucs2"))
+            return guarded.provider.estimate_cost(message), out.sms.parts if out.sms else 0
+
+        return price
 
     def test_send(self, definition: CampaignDefinition, profile_ids: Sequence[str]) -> Enqueued:
         members = audience.with_push(self.engine, self.ops,
@@ -192,7 +262,9 @@ class Messaging:
                ) -> Enqueued:
         return campaigns.launch(self.engine, self.ops, name, templates=self.template_variables,
                                 context=self.context, policy=self.policy(), zone=self.zone,
-                                now=self.now(), budget_cost=self.cost_of, progress=progress)
+                                now=self.now(), progress=progress,
+                                budget_cost=self.budget_cost(campaigns.get(self.ops, name)
+                                                             .definition.purpose))
 
     def start_launch(self, name: str, actor: str | None) -> None:
         """Launch in a background thread; :attr:`launches` shows how far it got."""

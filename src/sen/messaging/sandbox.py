@@ -11,23 +11,16 @@ printing nothing, so the check on save reports it.
 Two environments: text parts (SMS, subject, push, ZNS values, webhook values)
 are not escaped; email HTML is autoescaped, so a customer's name can never
 inject markup.
-
-Most SMS, push and ZNS templates are text with ``{{ field }}``, ``{{ field |
-default('…') }}``, ``{{ field or '…' }}`` and ``{{ coupon.code }}``. For those,
-:func:`direct` builds a renderer that walks the parsed template once and then
-only joins strings, calling Jinja's own filter functions: the same output as
-Jinja's (a test holds them to it) at a fraction of the cost, which matters at
-tens of thousands of messages a second. Anything else renders through Jinja.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, Undefined, nodes
+from jinja2 import Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -146,67 +139,3 @@ def strip_source(source: str) -> str:
     pieces.append(sms.strip_diacritics(source[last:]))
     return "".join(pieces)
 
-
-Render = Callable[[dict[str, Any]], str]
-Getter = Callable[[dict[str, Any]], Any]
-COUPON_ATTRIBUTES = frozenset({"code", "offer", "expires"})
-
-
-def _getter(node: nodes.Node, env: Environment) -> Getter | None:
-    """A function computing ``node`` from the values exactly as Jinja would, or None
-    when the expression is beyond the direct renderer."""
-    if isinstance(node, nodes.Const):
-        value = node.value
-        return lambda values: value
-    if isinstance(node, nodes.Name) and node.ctx == "load":
-        name, undefined = node.name, env.undefined(name=node.name)
-        return lambda values: values.get(name, undefined)
-    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
-            and node.node.name == "coupon" and node.attr in COUPON_ATTRIBUTES:
-        attr = node.attr
-        return lambda values: getattr(values["coupon"], attr)
-    if isinstance(node, nodes.Or):
-        left, right = _getter(node.left, env), _getter(node.right, env)
-        if left is None or right is None:
-            return None
-        return lambda values: left(values) or right(values)
-    if isinstance(node, nodes.Filter) and node.node is not None and not node.kwargs \
-            and node.dyn_args is None and node.dyn_kwargs is None \
-            and all(isinstance(a, nodes.Const) for a in node.args):
-        return _filter(node, env)
-    return None
-
-
-def _filter(node: nodes.Filter, env: Environment) -> Getter | None:
-    func = env.filters.get(node.name)
-    inner = _getter(node.node, env)
-    passes = getattr(func, "jinja_pass_arg", None)  # what Jinja hands the filter first
-    if func is None or inner is None or (passes is not None and passes.name != "environment"):
-        return None
-    args = tuple(a.value for a in node.args)
-    if passes is not None:
-        return lambda values: func(env, inner(values), *args)
-    return lambda values: func(inner(values), *args)
-
-
-def direct(ast: nodes.Template, env: Environment) -> Render | None:
-    """A renderer for a template of text and simple outputs (not escaped), or None."""
-    if env.autoescape or len(ast.body) > 1 or not all(isinstance(n, nodes.Output)
-                                                      for n in ast.body):
-        return None
-    pieces: list[str | Getter] = []
-    for node in ast.body[0].nodes if ast.body else ():
-        piece = node.data if isinstance(node, nodes.TemplateData) else _getter(node, env)
-        if piece is None:
-            return None
-        pieces.append(piece)
-    literal = [p if isinstance(p, str) else "" for p in pieces]
-    getters = [(i, p) for i, p in enumerate(pieces) if not isinstance(p, str)]
-
-    def render(values: dict[str, Any]) -> str:
-        out = literal.copy()
-        for i, get in getters:
-            out[i] = str(get(values))
-        return "".join(out)
-
-    return render

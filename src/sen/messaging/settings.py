@@ -1,7 +1,8 @@
 """Messaging settings people change in the app, kept in the operational store.
 
-The policy (consent rule, caps, quiet hours, duplicate window) and the texts
-Sen adds to messages live in ``app_settings`` as JSON, so every dispatcher
+The policy (consent rule, caps, quiet hours, duplicate window) lives in
+``app_settings`` as JSON (the texts Sen adds to advertising are
+:func:`sen.messaging.templates.render_settings`), so every dispatcher
 process reads the same rules and a change applies at the next dispatch pass
 without a restart. Small values jobs keep (watermarks) live there too.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
 from sen.errors import ValidationError
@@ -19,25 +20,6 @@ from sen.messaging.policy import MessagingPolicy
 from sen.store.operational import app_settings, insert_ignore
 
 POLICY_KEY = "messaging.policy"
-TEXTS_KEY = "messaging.texts"
-
-
-class MessageTexts(BaseModel):
-    """What Sen adds to messages so they follow decree 91, in the retailer's words.
-
-    ``sms_opt_out`` ends every advertising SMS; ``{keyword}`` and ``{number}``
-    are filled from ``opt_out_keyword`` and ``opt_out_number`` (the brandname's
-    reply number), ``{link}`` with the one-click unsubscribe link.
-    """
-
-    brand: str = Field(default="", max_length=60)
-    sms_label: str = Field(default="[QC]", pattern=r"^\[(QC|AD)\]$")
-    sms_opt_out: str = Field(default="Tu choi QC: soan {keyword} gui {number}", max_length=80)
-    sms_opt_out_link: str = Field(default="Tu choi QC: {link}", max_length=80)
-    opt_out_keyword: str = Field(default="TC", max_length=20)
-    opt_out_number: str = Field(default="", max_length=20)
-    opt_out_confirmation: str = Field(
-        default="Ban da tu choi nhan tin quang cao qua {channel}. Cam on ban.", max_length=160)
 
 
 def read_value(source: sa.Engine | sa.Connection, key: str, default: str | None = None
@@ -69,10 +51,6 @@ def policy(ops: sa.Engine) -> MessagingPolicy:
     return _load(ops, POLICY_KEY, MessagingPolicy)  # type: ignore[return-value]
 
 
-def texts(ops: sa.Engine) -> MessageTexts:
-    return _load(ops, TEXTS_KEY, MessageTexts)  # type: ignore[return-value]
-
-
 def _save(ops: sa.Engine, key: str, model: type[BaseModel], data: dict, *, now: datetime,
           actor: str | None) -> BaseModel:
     try:
@@ -89,8 +67,3 @@ def _save(ops: sa.Engine, key: str, model: type[BaseModel], data: dict, *, now: 
 def save_policy(ops: sa.Engine, data: dict, *, now: datetime, actor: str | None = None
                 ) -> MessagingPolicy:
     return _save(ops, POLICY_KEY, MessagingPolicy, data, now=now, actor=actor)  # type: ignore[return-value]
-
-
-def save_texts(ops: sa.Engine, data: dict, *, now: datetime, actor: str | None = None
-               ) -> MessageTexts:
-    return _save(ops, TEXTS_KEY, MessageTexts, data, now=now, actor=actor)  # type: ignore[return-value]

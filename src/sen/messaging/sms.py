@@ -25,7 +25,7 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 # Compiled once: a message is measured at every render, so the scans run in C.
 _NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
-_EXTENSION = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+_EXTENSION_CHARS = tuple(sorted(GSM7_EXTENSION))
 _MARKS = re.compile("[\u0300-\u036f]+")
 
 SINGLE = {"gsm7": 160, "ucs2": 70}
@@ -52,13 +52,15 @@ class SmsLength:
 
 def encoding(text: str) -> Encoding:
     """``gsm7`` when every character is in the GSM 03.38 alphabet, else ``ucs2``."""
+    if text.isascii() and text.isprintable() and "`" not in text:
+        return "gsm7"  # printable ASCII is GSM-7 but for the backtick: no scan needed
     return "ucs2" if _NOT_GSM7.search(text) else "gsm7"
 
 
 def units(text: str, enc: Encoding) -> int:
     """Septets (GSM-7, extension characters count two) or UTF-16 code units (UCS-2)."""
     if enc == "gsm7":
-        return len(text) + len(_EXTENSION.findall(text))
+        return len(text) + sum(map(text.count, _EXTENSION_CHARS))
     return len(text.encode("utf-16-le")) // 2
 
 

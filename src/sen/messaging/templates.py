@@ -27,10 +27,11 @@ from pydantic import ValidationError as PydanticError
 
 from sen.errors import ConflictError, NotFoundError, ValidationError
 from sen.messaging import checks, context
+from sen.messaging.compiling import fingerprint
 from sen.messaging.events import utc_now
 from sen.messaging.model import Channel, Purpose
-from sen.messaging.render import DEFAULT_SETTINGS, RenderSettings, fingerprint
-from sen.store.operational import app_settings
+from sen.messaging.render import DEFAULT_SETTINGS, RenderSettings
+from sen.store.operational import app_settings, insert_ignore
 from sen.store.operational import templates as table
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
@@ -168,7 +169,10 @@ def list_templates(ops: sa.Engine, *, channel: Channel | str | None = None,
     """Templates by name; archived ones only when asked."""
     query = sa.select(table).order_by(table.c.name)
     if channel is not None:
-        query = query.where(table.c.channel == str(Channel(channel)))
+        if channel not in set(Channel):
+            raise ValidationError(f"Unknown channel {channel!r}; use one of "
+                                  f"{', '.join(Channel)}.", field="channel", rule="enum")
+        query = query.where(table.c.channel == str(channel))
     if not archived:
         query = query.where(table.c.archived == sa.false())
     with ops.connect() as con:
@@ -191,14 +195,11 @@ def save(ops: sa.Engine, template: Template, *,
     with ops.begin() as con:
         row = con.execute(sa.select(table).where(table.c.name == template.name)).first()
         if row is None:
-            try:
-                with con.begin_nested():
-                    con.execute(sa.insert(table).values(name=template.name, version=1,
-                                                        created_by=actor, created_at=now,
-                                                        **values))
-            except sa.exc.IntegrityError as exc:
+            row = {"name": template.name, "version": 1, "created_by": actor,
+                   "created_at": now, **values}
+            if not insert_ignore(con, table, [row]):
                 raise ConflictError(f"A template named '{template.name}' was just created "
-                                    "by someone else.", hint="Reload it and save again.") from exc
+                                    "by someone else.", hint="Reload it and save again.")
             changed = True
         else:
             changed = _update(con, row, template, values)

@@ -7,6 +7,7 @@ runs, saved segments), never the event log.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -402,6 +403,51 @@ def insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> int:
     stmt = insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
     result = con.execute(stmt, rows)
     return max(result.rowcount, 0) if result.rowcount is not None else 0
+
+
+def _sqlite_times(table: sa.Table, names: list[str], data: list[tuple]) -> list[tuple]:
+    """Datetimes as SQLAlchemy's SQLite type stores them (always with microseconds, so
+    text comparison orders them); each distinct moment is formatted once."""
+    at = [i for i, n in enumerate(names) if isinstance(table.c[n].type, sa.DateTime)]
+    if not at:
+        return data
+    text: dict[datetime, str] = {}
+
+    def fmt(v: object) -> object:
+        if v is None:
+            return None
+        s = text.get(v)  # type: ignore[call-overload]
+        if s is None:
+            s = text[v] = v.isoformat(" ", "microseconds")  # type: ignore[union-attr,index]
+        return s
+
+    out = []
+    for row in data:
+        values = list(row)
+        for i in at:
+            values[i] = fmt(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def bulk_insert_ignore(con: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """:func:`insert_ignore` for large batches: one prepared statement run by the
+    driver's ``executemany``, skipping SQLAlchemy's per-row parameter processing
+    (a broadcast to a million recipients writes a million outbox rows). Every row
+    must carry every column of ``table`` that has no server default; values are
+    plain Python (str, int, bool, naive UTC datetimes, None)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = ", ".join(f'"{n}"' for n in names)
+    data = [tuple(r[n] for n in names) for r in rows]
+    if con.dialect.name == "postgresql":
+        marks = ", ".join(["%s"] * len(names))
+    else:
+        marks = ", ".join(["?"] * len(names))
+        data = _sqlite_times(table, names, data)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING'
+    con.exec_driver_sql(sql, data)
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic's Config

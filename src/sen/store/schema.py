@@ -225,8 +225,12 @@ DDL: tuple[str, ...] = (
         rfm_r TINYINT, rfm_f TINYINT, rfm_m TINYINT, rfm_score VARCHAR, rfm_group VARCHAR,
         p_alive DOUBLE, expected_purchases_12m DOUBLE, expected_order_value BIGINT,
         clv_12m BIGINT, purchase_cycle_days DOUBLE, next_purchase_at TIMESTAMP,
-        lifecycle_stage VARCHAR
+        lifecycle_stage VARCHAR, consented_channels VARCHAR[]
     )
+    """,
+    # Stores made before consent existed get the column (at the end, where new ones have it).
+    """
+    ALTER TABLE profile_traits ADD COLUMN IF NOT EXISTS consented_channels VARCHAR[]
     """,
     """
     CREATE TABLE IF NOT EXISTS profile_trait_periods (

@@ -228,6 +228,37 @@ def engagement_sql() -> str:
     """
 
 
+CONSENT_EVENTS = ("Consent Granted", "Consent Revoked")
+
+
+def consent_sql() -> str:
+    """The channels on which each profile's latest advertising consent, as of ``as_of``,
+    is a grant (from the ``Consent Granted`` / ``Consent Revoked`` events messaging
+    writes for every change, whatever its source). A profile that never said has
+    an empty list; segments and exports read it as a trait.
+
+    Parameter: as_of.
+    """
+    events = ", ".join(f"'{e}'" for e in CONSENT_EVENTS)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE _trait_consent AS
+        WITH e AS MATERIALIZED (
+            SELECT {record_key()} AS record, event, timestamp,
+                   json_extract_string(properties, ['$.channel', '$.purpose']) AS cp
+            FROM events
+            WHERE type = 'track' AND event IN ({events}) AND timestamp <= $1
+        ), latest AS (
+            SELECT r.pk, e.cp[1] AS ch, arg_max(e.event, e.timestamp) AS last_event
+            FROM e JOIN _trait_records r USING (record)
+            WHERE e.cp[2] = 'advertising' AND e.cp[1] IS NOT NULL
+            GROUP BY ALL
+        )
+        SELECT pk, list_sort(list(ch) FILTER (WHERE last_event = 'Consent Granted'))
+                   AS consented_channels
+        FROM latest GROUP BY pk
+    """
+
+
 # Parameters: as_of. The golden record's facts, with the region table joined.
 PEOPLE = """
     CREATE OR REPLACE TEMP TABLE _trait_people AS
@@ -294,7 +325,7 @@ BASE = f"""
                 THEN (d.day_total - d.first_day_total) / (d.purchase_days - 1) ELSE 0 END
                AS repeat_value,
            date_diff('day', d.previous_day, d.last_day) AS previous_gap,
-           d.last_day
+           d.last_day, coalesce(cs.consented_channels, []) AS consented_channels
     FROM _trait_scope s
     LEFT JOIN _trait_agg a USING (pk)
     LEFT JOIN _trait_items i USING (pk)
@@ -304,6 +335,7 @@ BASE = f"""
     LEFT JOIN _trait_fav_category fc USING (pk)
     LEFT JOIN _trait_fav_size fz USING (pk)
     LEFT JOIN _trait_engage e USING (pk)
+    LEFT JOIN _trait_consent cs USING (pk)
     LEFT JOIN _trait_people p USING (pk)
     LEFT JOIN _trait_regions rp ON rp.raw = p.stated_province
     LEFT JOIN stores hs ON hs.store_code = p.home_store
@@ -334,7 +366,7 @@ WRITE = """
            c.cycle_days,
            CASE WHEN c.cycle_days IS NOT NULL
                 THEN (b.last_day + round(c.cycle_days)::INTEGER)::TIMESTAMP END,
-           c.lifecycle_stage
+           c.lifecycle_stage, b.consented_channels
     FROM _trait_base b JOIN _trait_calc c USING (rn)
     ORDER BY b.rn
 """

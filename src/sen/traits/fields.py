@@ -191,6 +191,10 @@ _FIELDS = (
        "Last purchase plus her purchase cycle."),
     _f("lifecycle_stage", "text", "Giai đoạn vòng đời", "Lifecycle stage",
        "Where she is in her own purchase cycle.", LIFECYCLE_STAGES, "lifecycle_stage"),
+    _f("consented_channels", "list", "Kênh đã đồng ý nhận quảng cáo",
+       "Channels she agreed to advertising on",
+       "Channels whose latest advertising consent is a grant (decree 91/2020).",
+       MESSAGING_CHANNELS, "messaging"),
 )
 FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
 

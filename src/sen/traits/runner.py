@@ -175,6 +175,7 @@ def _compute(cur: Any, run: TraitRun, as_of: datetime, settings: TraitsConfig,
     for sql in builtin.FAVOURITES:
         _step(run, "favourites", lambda sql=sql: cur.execute(sql))
     _step(run, "engagement", lambda: cur.execute(builtin.engagement_sql(), [as_of]))
+    _step(run, "consent", lambda: cur.execute(builtin.consent_sql(), [as_of]))
     _step(run, "people", lambda: _people(cur, as_of))
     _step(run, "base", lambda: cur.execute(builtin.BASE, [as_of]))
     histories = _step(run, "read", lambda: _histories(cur))

@@ -76,6 +76,7 @@ from sen.web.api import campaigns as campaigns_api
 from sen.web.api import coupons as coupons_api
 from sen.web.api import hooks, management, tracking
 from sen.web.api import messaging as messaging_api
+from sen.web.api import privacy as privacy_api
 from sen.web.api import push as push_api
 from sen.web.api import templates as templates_api
 from sen.web.auth import RUN_IMPORTS, require_role
@@ -86,7 +87,9 @@ from sen.web.metrics import (
     record_rejected,
     record_request,
 )
-from sen.web.pages import unsubscribe
+from sen.web.pages import campaigns as campaign_pages
+from sen.web.pages import channel_policy, channels, unsubscribe
+from sen.web.pages import templates as template_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "sen_session"
@@ -201,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(messaging_api.router)
     app.include_router(coupons_api.router)
     app.include_router(push_api.router)
+    app.include_router(privacy_api.router)
     app.include_router(tracking.router)
     app.include_router(hooks.router)
     app.include_router(segment_router)
@@ -210,6 +214,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traits_ui.router)
     app.include_router(segments_ui.router)
     app.include_router(unsubscribe.router)
+    app.include_router(channels.router)
+    app.include_router(channel_policy.router)
+    app.include_router(template_pages.router)
+    app.include_router(campaign_pages.router)
     app.include_router(demo_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -44,6 +44,8 @@ VIEW_PROFILES = ("admin", "marketer", "analyst", "support")
 DECIDE_IDENTITY = ("admin", "support")
 RUN_IDENTITY = ("admin",)
 RUN_TRAITS = ("admin", "analyst")
+# A customer's data on request (decree 13/2023): those who answer customers, one at a time.
+HANDLE_PRIVACY = ("admin", "support")
 
 
 class CsrfError(PermissionDeniedError):

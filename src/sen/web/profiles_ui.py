@@ -16,8 +16,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from sen.errors import ValidationError
+from sen.messaging import consent
+from sen.messaging.consent import ConsentChange
+from sen.messaging.model import CONSENT_CHANNELS, Channel, ConsentStatus, Purpose
 from sen.web import customer360 as c360
-from sen.web import i18n
+from sen.web import customer_messaging, i18n
 from sen.web.auth import DECIDE_IDENTITY, RUN_IDENTITY, VIEW_PROFILES, require_role
 from sen.web.ui import locale_of, mark_ui, render
 from sen.web.users import User
@@ -27,6 +30,9 @@ Reader = Annotated[User, Depends(require_role(*VIEW_PROFILES))]
 Decider = Annotated[User, Depends(require_role(*DECIDE_IDENTITY))]
 Runner = Annotated[User, Depends(require_role(*RUN_IDENTITY))]
 FLASH = "flash"
+CONSENT_FORM = "consent_form"
+REASON_WORDS = frozenset(k for k in i18n.MESSAGES if k.startswith("reason."))
+RECORD_CONSENT = ("admin", "support")  # those who hear "stop sending me SMS"
 # Properties worth a glance in the timeline, in this order; money ones are formatted.
 SUMMARY_KEYS = ("order_id", "total", "revenue", "name", "title", "sku", "product_id", "path",
                 "url", "channel", "store_code", "template", "campaign", "phone", "email")
@@ -94,11 +100,44 @@ def profile_page(request: Request, profile_id: str, user: Reader,
         return RedirectResponse(f"/profiles/{view.profile_id}{query}", status_code=307)
     lang = locale_of(request, user)
     older = view.events[-1]["timestamp"] if len(view.events) == c360.TIMELINE_LIMIT else None
+    state = request.app.state
     return render(request, "profile.html", {
+        "consents": customer_messaging.consent_rows(state.analytics, state.ops, profile_id),
+        "outbox": customer_messaging.recent_messages(state.analytics, state.ops, profile_id),
+        "consent_form": request.session.pop(CONSENT_FORM, None),
+        "can_record_consent": user.role in RECORD_CONSENT, "reason_words": REASON_WORDS,
         "view": view, "flash": request.session.pop(FLASH, None), "before": before,
         "older": older.isoformat() if older else None,
         "summary": lambda e: event_summary(e, lang),
     }, user=user)
+
+
+@router.post("/profiles/{profile_id}/consent")
+def record_consent(request: Request, profile_id: str,
+                   user: Annotated[User, Depends(require_role(*RECORD_CONSENT))],
+                   channel: Annotated[str, Form()], purpose: Annotated[str, Form()],
+                   status: Annotated[str, Form()], note: Annotated[str, Form()] = ""
+                   ) -> Response:
+    """What she said on the phone or at the till ("she agreed / she refused"), at once."""
+    state = request.app.state
+    m = state.messaging
+    pid = c360.current_id(_engine(request), profile_id)
+    typed = {"channel": channel, "purpose": purpose, "status": status, "note": note[:500]}
+    who = customer_messaging.member(state.analytics, state.ops, pid)
+    address = who.address(Channel(channel)) if who and channel in CONSENT_CHANNELS else None
+    if channel not in CONSENT_CHANNELS or purpose not in tuple(Purpose) or \
+            status not in tuple(ConsentStatus) or not address:
+        request.session[CONSENT_FORM] = {**typed, "error": "consent.no_address" if
+                                         channel in CONSENT_CHANNELS else "form.rule.one_of"}
+        return _back(f"/profiles/{pid}#consent")
+    now = m.now()
+    consent.apply(state.ops, [ConsentChange(
+        Channel(channel), address, Purpose(purpose), ConsentStatus(status), "ui", now,
+        {"entered_by": user.username, "note": typed["note"]}, profile_id=pid,
+        record=m.record_of(pid))], now=now)
+    _flash(request, "consent.recorded", channel=i18n.translate(locale_of(request, user),
+                                                               f"channel.{channel}"))
+    return _back(f"/profiles/{pid}#consent")
 
 
 @router.get("/profiles/{profile_id}/unmerge")

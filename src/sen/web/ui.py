@@ -52,6 +52,9 @@ def mark_ui(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(mark_ui)], include_in_schema=False)
+# Who sees the messaging pages in the navigation (the pages check roles themselves).
+VIEW_CHANNELS = ("admin", "marketer")
+VIEW_MESSAGING = ("admin", "marketer", "analyst")
 Ops = Annotated[sa.Engine, Depends(ops_engine)]
 Viewer = Annotated[User, Depends(current_user)]
 
@@ -82,6 +85,8 @@ def render(request: Request, name: str, context: dict[str, Any], *,
         "can_view_sources": user is not None and user.role in VIEW_SOURCES,
         "can_manage_sources": user is not None and user.role in MANAGE_SOURCES,
         "can_decide_identity": user is not None and user.role in DECIDE_IDENTITY,
+        "can_view_channels": user is not None and user.role in VIEW_CHANNELS,
+        "can_view_messaging": user is not None and user.role in VIEW_MESSAGING,
     }
     return templates.TemplateResponse(request, name, {**base, **context},
                                       status_code=status_code)

@@ -121,7 +121,12 @@ def new_code(rng: random.Random, length: int = DEFAULT_LENGTH, prefix: str = "")
     if problem:
         raise ValueError(problem)
     while True:
-        body = prefix + "".join(rng.choice(ALPHABET) for _ in range(length))
+        bits = rng.getrandbits(6 * length + 32)  # one draw; the spare bits make the bias nil
+        chars = []
+        for _ in range(length):
+            bits, value = divmod(bits, N)
+            chars.append(ALPHABET[value])
+        body = prefix + "".join(chars)
         code = body + check_character(body)
         if not has_forbidden_pair(code):
             return code

@@ -85,13 +85,18 @@ def _draw_imported(con: sa.Connection, pool: Pool, values: dict[str, Any]) -> st
 
 def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | None,
           record: str | None, campaign: str | None, now: datetime,
-          rng: random.Random | None = None) -> IssuedCoupon:
+          rng: random.Random | None = None, known_pool: Pool | None = None,
+          message: Any = None) -> IssuedCoupon:
     """Give the message a code of ``pool``, inside the caller's transaction.
 
     Issuing again for the same message returns the code it already holds.
-    Raises :class:`PoolEmptyError` when an imported pool has run out.
+    Raises :class:`PoolEmptyError` when an imported pool has run out. A caller
+    that already holds the pool's row (``known_pool``) and the message's outbox
+    row (``message``) saves reading them again: the dispatcher issues a code per
+    message it renders.
     """
-    found = get_pool(con, pool)
+    found = known_pool if known_pool is not None and known_pool.name == pool \
+        else get_pool(con, pool)
     c = coupons.c
     held = con.execute(sa.select(c.code, c.expires_at).where(
         c.message_id == message_id, c.pool == pool)).first()
@@ -104,8 +109,9 @@ def issue(con: sa.Connection, pool: str, *, message_id: int, profile_id: str | N
         code = _insert_generated(con, found, values, rng or _SYSTEM_RNG)
     else:
         code = _draw_imported(con, found, values)
-    message = con.execute(sa.select(messages.c.journey, messages.c.channel)
-                          .where(messages.c.id == message_id)).first()
+    if message is None:
+        message = con.execute(sa.select(messages.c.journey, messages.c.channel)
+                              .where(messages.c.id == message_id)).first()
     events.add(con, [events.LogEvent(
         f"coupon-issued:{code}", COUPON_ISSUED, record, now,
         _issued_props(code, found, message_id, message, campaign, expires_at))])

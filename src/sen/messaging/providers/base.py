@@ -96,6 +96,11 @@ class Provider(ABC):
                 results.append(exc)
         return results
 
+    def batchable(self, message: OutgoingMessage) -> bool:
+        """Whether ``message`` goes in :meth:`send_batch` with others (eSMS advertising
+        in bulk); the rest are sent one by one, several at a time."""
+        return False
+
     def estimate_cost(self, message: OutgoingMessage) -> int:
         """What sending ``message`` costs, in VND (0 when the channel is free)."""
         return 0

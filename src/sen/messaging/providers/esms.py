@@ -181,6 +181,9 @@ class EsmsProvider(Provider):
         }
         return self._result(self._post(BULK_PATH, body), None)
 
+    def batchable(self, message: OutgoingMessage) -> bool:
+        return self._in_bulk(message)
+
     def _in_bulk(self, message: OutgoingMessage) -> bool:
         return (message.purpose == Purpose.ADVERTISING
                 and self.config.advertising_mode == "bulk")

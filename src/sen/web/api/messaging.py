@@ -22,6 +22,7 @@ from sen.messaging.consent import ConsentChange
 from sen.messaging.model import Channel, ConsentStatus, Purpose
 from sen.messaging.policy import MessagingPolicy
 from sen.store.operational import messages
+from sen.web import customer_messaging
 from sen.web.auth import VIEW_PROFILES, require_role
 from sen.web.users import User
 
@@ -211,12 +212,9 @@ def _message_out(r: Any) -> MessageOut:
 def get_profile_messages(profile_id: str, request: Request, user: Reader,
                          limit: int = Query(50, ge=1, le=500)) -> list[MessageOut]:
     """Messages to her, newest first."""
-    m = _m(request)
-    t = messages
-    with m.ops.connect() as con:
-        rows = con.execute(sa.select(t).where(t.c.profile_id.in_(m.profile_ids(profile_id)))
-                           .order_by(t.c.due_at.desc(), t.c.id.desc()).limit(limit)).all()
-    return [_message_out(r) for r in rows]
+    state = request.app.state
+    return [_message_out(r) for r in customer_messaging.recent_messages(
+        state.analytics, state.ops, profile_id, limit)]
 
 
 @router.get("/api/messages", response_model=list[MessageOut])
