@@ -240,14 +240,22 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
 
 
 def _extract_consents(engine: DuckDBEngine, ops: sa.Engine) -> int:
-    """Record the consents of the loaded files now, so the first page's counts are right
-    (the server keeps reading new ones)."""
-    from sen.messaging import consent_events
+    """Record the consents of the loaded files now and append their Consent events to
+    the log, so the first page's counts (and the consented_channels trait computed next)
+    are right; the server keeps reading new ones."""
+    from sen.ingest.writer import EventWriter
+    from sen.messaging import consent_events, events
 
     read = 0
     while batch := consent_events.extract(engine, ops, now=datetime.now(UTC).replace(
             tzinfo=None)):
         read += batch
+    writer = EventWriter(engine).start()
+    try:
+        while events.relay(ops, writer, limit=50_000):
+            pass
+    finally:
+        writer.stop()
     return read
 
 

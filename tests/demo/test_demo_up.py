@@ -33,7 +33,8 @@ from sen.messaging.model import Channel, Status
 from sen.messaging.runtime import Messaging
 from sen.messaging.settings import read_value
 from sen.store import operational
-from sen.store.operational import consents, messages
+from sen.store.analytics import DuckDBEngine
+from sen.store.operational import consents, messages, pending_events
 from sen.store.secrets import SecretBox
 from sen.web import create_app
 
@@ -125,6 +126,16 @@ def test_demo_up_sets_up_providers_templates_a_pool_and_a_draft(up: Demo,
     with ops.connect() as con:  # consent was read before serving
         granted = con.execute(sa.select(sa.func.count()).select_from(consents)).scalar_one()
     assert granted > 100 and int(read_value(ops, consent_events.MARK, "-1")) > 0
+    with ops.connect() as con:  # and in the log, so the traits computed next know it
+        waiting = con.execute(sa.select(sa.func.count()).select_from(pending_events)
+                              .where(pending_events.c.relayed_at.is_(None))).scalar_one()
+    engine = DuckDBEngine(up.settings().analytics_path)
+    try:
+        consented = engine.execute("SELECT count(*) FROM profile_traits "
+                                   "WHERE len(consented_channels) > 0").fetchall()[0][0]
+    finally:
+        engine.close()
+    assert waiting == 0 and consented > 50
     inboxes = json.loads(read_value(ops, SETTINGS_KEY) or "[]")
     assert [i["provider"] for i in inboxes] == [ESMS, ZALO, EMAIL]
 
