@@ -157,34 +157,40 @@ def _stop_waiting(con: sa.Connection, change: ConsentChange, now: datetime) -> i
 
 def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetime
            ) -> Applied:
-    """Apply consent statements inside the caller's transaction.
+    """Apply consent statements inside the caller's transaction, in the order given.
 
-    A statement that matches the stored status, or is older than the stored
-    change, is ignored. Each real change updates ``consents``, queues its event
-    and, for a refusal, stops waiting messages.
+    A statement that matches the status in force, or is older than the change in
+    force, is ignored; so several statements about one contact point (a sign-up
+    and its later withdrawal read in one batch) are each applied in turn. Each
+    real change updates ``consents``, queues its event and, for a refusal, stops
+    waiting messages.
     """
-    latest: dict[tuple, ConsentChange] = {}
+    sequences: dict[tuple, list[ConsentChange]] = {}
     for ch in changes:
-        key = (str(ch.channel), ch.address, str(ch.purpose))
-        if key not in latest or ch.at >= latest[key].at:
-            latest[key] = ch
-    stored = _current(con, set(latest))
+        sequences.setdefault((str(ch.channel), ch.address, str(ch.purpose)), []).append(ch)
+    stored = _current(con, set(sequences))
     changed: list[ConsentChange] = []
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for key, ch in latest.items():
+    for key, sequence in sequences.items():
         row = stored.get(key)
-        if row is not None and (row.status == ch.status or row.updated_at > ch.at):
+        status, since = (row.status, row.updated_at) if row is not None else (None, None)
+        last = None
+        for ch in sequence:
+            if status is not None and (status == ch.status or since > ch.at):
+                continue
+            status, since, last = str(ch.status), ch.at, ch
+            changed.append(ch)
+        if last is None:
             continue
-        values = {"status": str(ch.status), "source": ch.source,
-                  "proof": orjson.dumps(ch.proof).decode(), "profile_id": ch.profile_id,
-                  "record": ch.record, "updated_at": ch.at}
+        values = {"status": str(last.status), "source": last.source,
+                  "proof": orjson.dumps(last.proof).decode(), "profile_id": last.profile_id,
+                  "record": last.record, "updated_at": last.at}
         if row is None:
             inserts.append({"channel": key[0], "address": key[1], "purpose": key[2], **values})
         else:
             updates.append({"k_channel": key[0], "k_address": key[1], "k_purpose": key[2],
                             **values})
-        changed.append(ch)
     # One statement each, executed for many rows: an import states thousands at once.
     if inserts:
         con.execute(sa.insert(consents), inserts)

@@ -120,21 +120,6 @@ def changes(statements: Iterable[Statement],
     return out
 
 
-def waves(found: Iterable[ConsentChange]) -> list[list[ConsentChange]]:
-    """The changes split so no contact point appears twice in one wave, in order:
-    :func:`sen.messaging.consent.record` keeps one change per contact point, so a
-    grant and its withdrawal go in two calls and both are recorded."""
-    seen: dict[tuple[str, str, str], int] = {}
-    out: list[list[ConsentChange]] = []
-    for change in found:
-        key = (str(change.channel), change.address, str(change.purpose))
-        n = seen[key] = seen.get(key, -1) + 1
-        if n == len(out):
-            out.append([])
-        out[n].append(change)
-    return out
-
-
 _EVENTS_SQL = """
     SELECT e.rowid, e.message_id, e.user_id, e.anonymous_id, e.timestamp, e.load_id, e.source,
            e.traits, e.context, p.phone, p.email
@@ -181,8 +166,7 @@ def extract(engine: Any, ops: sa.Engine, *, now: datetime, limit: int = 50_000) 
     with ops.begin() as con:
         pairs = [(str(ch), _address(ch, s)) for s in statements for ch in s.said]
         current = consent.statuses(con, [(c, a) for c, a in pairs if a], Purpose.ADVERTISING)
-        for wave in waves(changes(statements, current)):
-            consent.record(con, wave, now=now)
+        consent.record(con, changes(statements, current), now=now)
         write_value(con, MARK, str(rows[-1]["rowid"]), now=now)
     return len(rows)
 
