@@ -130,6 +130,18 @@ def _current(con: sa.Connection, keys: set[tuple[str, str, str]]) -> dict[tuple,
     return found
 
 
+def _with_waiting(con: sa.Connection, addresses: set[str]) -> set[str]:
+    """Which of these addresses have messages not yet handed to a provider (read in
+    slices, so an import's thousands of refusals cost a few queries, not one each)."""
+    found: set[str] = set()
+    listed = sorted(addresses)
+    for start in range(0, len(listed), 500):
+        found.update(con.execute(sa.select(messages.c.address).distinct().where(
+            messages.c.address.in_(listed[start:start + 500]),
+            messages.c.status.in_([Status.QUEUED, Status.HELD]))).scalars())
+    return found
+
+
 def _stop_waiting(con: sa.Connection, change: ConsentChange, now: datetime) -> int:
     """Suppress messages to this address and purpose not yet handed to a provider."""
     t = messages
@@ -199,8 +211,9 @@ def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetim
         con.execute(sa.update(consents).where(c.channel == sa.bindparam("k_channel"),
                                               c.address == sa.bindparam("k_address"),
                                               c.purpose == sa.bindparam("k_purpose")), updates)
-    stopped = sum(_stop_waiting(con, ch, now) for ch in changed
-                  if ch.status == ConsentStatus.REVOKED)
+    revoked = [ch for ch in changed if ch.status == ConsentStatus.REVOKED]
+    waiting = _with_waiting(con, {ch.address for ch in revoked})
+    stopped = sum(_stop_waiting(con, ch, now) for ch in revoked if ch.address in waiting)
     events.add(con, [_event(ch) for ch in changed])
     return Applied(tuple(changed), stopped)
 
