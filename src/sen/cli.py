@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gc
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -28,6 +28,12 @@ from sen.messaging.commands import campaign_app, messaging_app
 from sen.privacy.commands import privacy_app
 from sen.segments.commands import segment_app
 from sen.traits.commands import print_run, traits_app
+
+if TYPE_CHECKING:  # imported where used: the demo's modules are not needed by other commands
+    import sqlalchemy as sa
+
+    from sen.demo.reach import Reach
+    from sen.store.analytics import DuckDBEngine
 
 app = typer.Typer(help="Sen: the customer data platform for omnichannel retailers.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -100,18 +106,23 @@ def demo_up(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     password: Annotated[str | None, typer.Option(
         "--password", help="Password for the `admin` login (default: a new random one).")] = None,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load, then exit.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load and set up, then exit.")
+                        ] = False,
 ) -> None:
-    """Generate the demo retailer, load it through `sen import`, and start the server.
+    """Generate the demo retailer, load it through `sen import`, start sandbox SMS, Zalo
+    and email providers, and start the server.
 
     The retailer's two years of history end yesterday. Generation and loading
     are skipped when the data folder already holds a demo retailer, so a second
-    run starts at once.
+    run starts at once. The sandboxes run while the server does; the demo's
+    providers, templates, coupon pool and draft campaign are saved once (a
+    marketer's changes to them stay).
     """
     from sen.demo import generate
+    from sen.demo.reach import start_reach
     from sen.web.users import ensure_admin
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = _demo_settings(data_dir, host, port)
     # Two years of history ending yesterday, so the overview's last 30 days are alive.
     end = (datetime.now(settings.tz) - timedelta(days=1)).date()
     name = f"{customers}-{seed}-{end.isoformat()}"
@@ -119,7 +130,9 @@ def demo_up(
     marker = settings.data_dir / "demo" / "loaded.txt"
     ops = _ops(settings)
     if marker.exists():  # one retailer per data folder: never load a second on top
-        console.print(f"Using the demo retailer already loaded ({marker.read_text().strip()}); "
+        name = marker.read_text().strip()
+        out = settings.data_dir / "demo" / f"retailer-{name}"
+        console.print(f"Using the demo retailer already loaded ({name}); "
                       f"delete {settings.data_dir} to make a new one.")
     else:
         if not (out / "manifest.json").exists():
@@ -129,11 +142,45 @@ def demo_up(
         marker.write_text(name)
     login = password or secrets.token_urlsafe(9)
     ensure_admin(ops, "admin", login)
+    with console.status("Starting the SMS, Zalo and email sandboxes…"):
+        reach = start_reach(settings, ops, retailer=out, now=datetime.now(UTC)
+                            .replace(tzinfo=None))
     ops.dispose()
-    console.print(f"\n[bold green]Sen is ready[/]: http://{settings.host}:{settings.port}/  "
+    try:
+        _print_banner(settings, login, reach)
+        if not no_serve:
+            run_server(settings)
+    finally:
+        reach.stop()
+
+
+def _demo_settings(data_dir: Path | None, host: str | None, port: int | None) -> Settings:
+    """The demo's settings; unless SEN_PUBLIC_URL says otherwise, Sen's public address
+    is where it listens, so the sandboxes' receipts and the links reach it."""
+    settings = _settings(data_dir, host=host, port=port)
+    if settings.public_url != Settings.model_fields["public_url"].default:
+        return settings
+    shown = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return _settings(data_dir, host=host, port=port,
+                     public_url=f"http://{shown}:{settings.port}")
+
+
+def _print_banner(settings: Settings, login: str, reach: Reach) -> None:
+    from sen.demo.campaign import CAMPAIGN as DEMO_CAMPAIGN
+
+    base = settings.public_url.rstrip("/")
+    console.print("\n[bold]Sandbox providers[/] (they run while Sen does; each lists what it "
+                  "received at its inbox):")
+    for inbox in reach.sandboxes.inboxes:
+        console.print(f"  {inbox.title} → Sen's provider [bold]{inbox.provider}[/] "
+                      f"({inbox.channel}): GET {inbox.url}", soft_wrap=True)
+    if reach.added:
+        console.print("Saved for the demo: " + ", ".join(reach.added) + ".")
+    console.print(f"Estimate and launch the draft campaign on {base}/campaigns/{DEMO_CAMPAIGN}"
+                  f", then watch it arrive on {base}/demo/inboxes.", soft_wrap=True)
+    console.print(f"\n[bold green]Sen is ready[/]: {base}/  "
                   f"login [bold]admin[/] / [bold]{login}[/]\n")
-    if not no_serve:
-        run_server(settings)
 
 
 def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: ANN001
@@ -161,6 +208,8 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
             summaries = load(out, engine, ops, quarantine_dir=settings.quarantine_dir,
                              timezone=settings.timezone, on_file=on_file)
             progress.update(task, completed=len(files), description="Loaded")
+        with console.status("Reading the consents the files and events state…"):
+            consents = _extract_consents(engine, ops)
         with console.status("Resolving identities and scoring probable duplicates…"):
             stats = resolver.rebuild(engine)
             waiting = decisions.score_candidates(engine)
@@ -182,11 +231,32 @@ def _load_with_progress(out: Path, settings: Settings, ops) -> None:  # noqa: AN
         table.add_row(entry["path"], s.source, f"{s.rows_in:,}", f"{s.inserted:,}",
                       f"{s.duplicates:,}", f"{s.rejected:,}", f"{s.seconds:.1f}")
     console.print(table)
+    console.print(f"Consent read from {consents:,} customer rows and sign-up events.")
     print_stats(stats, "Identities resolved")
     console.print(f"{waiting:,} probable duplicate pairs wait for review.")
     print_run(traits, "Traits computed")
     console.print("Example segments: " + ", ".join(
         f"{r.segment} ({r.members:,})" for r in segments) + "; see /segments.")
+
+
+def _extract_consents(engine: DuckDBEngine, ops: sa.Engine) -> int:
+    """Record the consents of the loaded files now and append their Consent events to
+    the log, so the first page's counts (and the consented_channels trait computed next)
+    are right; the server keeps reading new ones."""
+    from sen.ingest.writer import EventWriter
+    from sen.messaging import consent_events, events
+
+    read = 0
+    while batch := consent_events.extract(engine, ops, now=datetime.now(UTC).replace(
+            tzinfo=None)):
+        read += batch
+    writer = EventWriter(engine).start()
+    try:
+        while events.relay(ops, writer, limit=50_000):
+            pass
+    finally:
+        writer.stop()
+    return read
 
 
 @sources_app.command("list")

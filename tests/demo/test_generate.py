@@ -45,6 +45,10 @@ SEN_FIELDS = {
         "loyalty_card",
         "store_code",
         "created_at",
+        "consent_advertising",
+        "consent_sms",
+        "consent_zalo",
+        "consent_email",
     },
     "orders": {
         "order_id",

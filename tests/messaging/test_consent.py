@@ -92,3 +92,22 @@ def test_bad_changes_name_the_field(field: str, kwargs: dict) -> None:
     with pytest.raises(ValidationError) as err:
         ConsentChange(**base)
     assert err.value.field == field
+
+
+def test_several_statements_about_one_address_apply_in_turn(ops: sa.Engine) -> None:
+    """A sign-up, its withdrawal and a replayed older sign-up, recorded in one call."""
+    def change(status: ConsentStatus, at: timedelta) -> ConsentChange:
+        return ConsentChange(Channel.SMS, phone(1), Purpose.ADVERTISING, status, "identify",
+                             NOON + at, record="u:user1")
+
+    enqueue(ops, [candidate(1)], Sender(Purpose.CARE, campaign="c1"), MessagingPolicy(),
+            zone=VN, now=NOON)
+    applied = consent.apply(ops, [change(ConsentStatus.GRANTED, timedelta()),
+                                  change(ConsentStatus.REVOKED, timedelta(days=2)),
+                                  change(ConsentStatus.GRANTED, timedelta(days=1))], now=NOON)
+    assert [c.status for c in applied.changed] == [ConsentStatus.GRANTED, ConsentStatus.REVOKED]
+    assert applied.stopped == 0  # a care message is not stopped by an advertising refusal
+    with ops.connect() as con:
+        assert consent.statuses(con, [("sms", phone(1))], "advertising") == {
+            ("sms", phone(1)): ConsentStatus.REVOKED}
+    assert len(pending(ops, CONSENT_GRANTED)) == len(pending(ops, CONSENT_REVOKED)) == 1

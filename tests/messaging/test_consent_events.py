@@ -95,3 +95,32 @@ def test_a_later_no_withdraws_what_was_granted(engine: DuckDBEngine, ops: sa.Eng
     assert statuses(ops, ("sms", "+84912345678")) == {
         ("sms", "+84912345678"): ConsentStatus.REVOKED}
     assert len(pending(ops, CONSENT_REVOKED)) == 2  # sms and zalo
+
+
+def test_a_sign_up_and_its_withdrawal_read_in_one_batch_both_count(
+        engine: DuckDBEngine, ops: sa.Engine, tmp_path: Path) -> None:
+    """Web identifies as an events file: the sign-up's boxes, then the account page's."""
+    def identify(mid: str, at: str, said: dict, page: str) -> dict:
+        return {"messageId": mid, "type": "identify", "userId": "U1", "timestamp": at,
+                "traits": {"phone": "0912345678", "email": "lan@example.com",
+                           "consent": said},
+                "context": {"ip": "14.1.2.3", "userAgent": "Mozilla/5.0",
+                            "page": {"url": f"https://shop.vn{page}"}}}
+    lines = [identify("m1", "2026-03-01T02:00:00Z", {"sms": True, "email": True}, "/dang-ky"),
+             identify("m2", "2026-05-01T02:00:00Z", {"sms": False, "email": True},
+                      "/tai-khoan")]
+    path = tmp_path / "web.ndjson"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    import_file(engine, path, parse_mapping({"kind": "events", "source": "web",
+                                             "format": "ndjson"}),
+                quarantine_dir=tmp_path / "q")
+    assert consent_events.extract(engine, ops, now=NOW) == 2
+    got = statuses(ops, ("sms", "+84912345678"), ("email", "lan@example.com"))
+    assert got == {("sms", "+84912345678"): ConsentStatus.REVOKED,
+                   ("email", "lan@example.com"): ConsentStatus.GRANTED}
+    granted = {json.loads(g.properties)["address"] for g in pending(ops, CONSENT_GRANTED)}
+    [revoked] = pending(ops, CONSENT_REVOKED)
+    assert granted == {"+84912345678", "lan@example.com"}
+    proof = json.loads(revoked.properties)["proof"]
+    assert (proof["page"], proof["ip"], proof["event"]) == (
+        "https://shop.vn/tai-khoan", "14.1.2.3", "m2")

@@ -46,6 +46,8 @@ KINDS = (
 ) = range(10)
 PLATFORMS = ("web_desktop", "web_mobile", "ios", "android")
 P_HOME, P_PRODUCT, P_CHECKOUT = range(3)
+# What an identify event is: a login, the sign-up form, or the account page's consent boxes.
+F_LOGIN, F_SIGNUP, F_SETTINGS = range(3)
 DUPLICATE_SHARE = 0.005
 SKEWED_DEVICE_SHARE = 0.03
 VISITORS_PER_CUSTOMER = 0.5
@@ -77,6 +79,7 @@ class EventFrame:
     received_ms: np.ndarray  # server clock
     message: np.ndarray  # index of the messageId; duplicates repeat it
     true_ms: np.ndarray
+    form: np.ndarray  # F_LOGIN, F_SIGNUP or F_SETTINGS (identify events; 0 otherwise)
 
     @property
     def n(self) -> int:
@@ -374,4 +377,5 @@ def _deliver(rng: np.random.Generator, devices: Devices, f: _Frame, n_sessions: 
         received_ms=received[order],
         message=take,
         true_ms=true_ms,
+        form=np.zeros(len(take), dtype=np.int8),
     )

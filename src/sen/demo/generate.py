@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sen.demo import accounts, mappings, pos, purchasing, render, segment, truth, writer
+from sen.demo import accounts, consents, mappings, pos, purchasing, render, segment, truth, writer
 from sen.demo import digital as dg
 from sen.demo.calendar import Calendar, build_calendar
 from sen.demo.catalogue import Catalogue, build_catalogue
@@ -110,6 +110,9 @@ def generate(
         orders, accounts.marketplace_order_ids(rng_for(seed, "mids"), orders, cal)
     )
     followers = accounts.zalo_followers(rng_for(seed, "zalo"), people, cal)
+    willing = consents.willingness(rng_for(seed, "consent"), people.n)
+    promotions = consents.pos_answers(rng_for(seed, "consent_pos"), rec, willing)
+    consent_truth = [consents.pos_truth(rec, promotions)]
     occurrences: list[pa.Table] = []
 
     def write_files() -> None:
@@ -119,7 +122,9 @@ def generate(
             out,
             m,
             "pos_customers.csv",
-            render.pos_customers_table(rng_for(seed, "pos_render"), people, rec, cal),
+            render.pos_customers_table(
+                rng_for(seed, "pos_render"), people, rec, cal, consents.pos_column(promotions)
+            ),
             mappings.pos_customers(),
         )
         _data(
@@ -152,11 +157,17 @@ def generate(
     )
     if with_events:
         occurrences += run(
-            "events", lambda: _events(out, m, seed, people, history, orders, lines, cat, ids, cal)
+            "events",
+            lambda: _events(
+                out, m, seed, people, history, orders, lines, cat, ids, cal, willing, consent_truth
+            ),
         )
     run(
         "ground truth",
-        lambda: _ground_truth(out, m, people, history, orders, ids, rec, hotline, occurrences, cal),
+        lambda: _ground_truth(
+            out, m, people, history, orders, ids, rec, hotline, occurrences, cal, willing,
+            pa.concat_tables(consent_truth),
+        ),
     )
     m.counts.update(
         people=people.n,
@@ -167,6 +178,8 @@ def generate(
         skus=len(cat.sku_code),
         marketplace_buyers=len(buyers.person),
         zalo_followers=len(followers.person),
+        pos_promotions_yes=int((promotions == consents.YES).sum()),
+        pos_promotions_no=int((promotions == consents.NO).sum()),
     )
     writer.write_json(out / "manifest.json", m.as_dict())
     return m
@@ -233,15 +246,21 @@ def _events(
     cat: Catalogue,
     ids: pa.Array,
     cal: Calendar,
+    willing: np.ndarray,
+    consent_truth: list[pa.Table],
 ) -> list[pa.Table]:
-    """Build the event frame, write web and app NDJSON, return identifier occurrences."""
+    """Build the event frame, write web and app NDJSON, return identifier occurrences
+    (and add the consents the events state to ``consent_truth``)."""
     devices, first = dg.build_devices(rng_for(seed, "devices"), people, orders)
     sessions = dg.build_sessions(
         rng_for(seed, "sessions"), people, history, orders, devices, first, cal
     )
     frame = dg.build_events(rng_for(seed, "events"), people, orders, lines, cat, devices, sessions)
+    frame, web = consents.web_consent(
+        rng_for(seed, "consent_web"), people, devices, frame, cal, willing
+    )
     vocab = segment.build_vocab(
-        rng_for(seed, "vocab"), people, orders, lines, cat, devices, ids, frame
+        rng_for(seed, "vocab"), people, orders, lines, cat, devices, ids, frame, web
     )
     app = devices.platform[frame.device] >= 2
     parts = []
@@ -259,7 +278,13 @@ def _events(
         mapping = {**mappings.events(), "source": source}
         _mapping(out, m, name, mapping, sub.n)
         parts += _event_occurrences(name, sub, vocab)
+    strings = consents.EventStrings(
+        vocab.user_id, vocab.trait_phone, people.email, vocab.message_id
+    )
+    consent_truth.append(consents.web_truth(frame, web, devices, strings))
     m.counts.update(
+        sign_ups=int(web.signed_up.sum()),
+        consent_changes=int((frame.form == dg.F_SETTINGS).sum()),
         events=frame.n,
         duplicate_deliveries=int(frame.n - len(np.unique(frame.message))),
         devices=len(devices.person),
@@ -299,11 +324,14 @@ def _ground_truth(
     hotline: np.ndarray,
     occurrences: list[pa.Table],
     cal: Calendar,
+    willing: np.ndarray,
+    consent_truth: pa.Table,
 ) -> None:
     gt = out / "ground_truth"
     tables = {
         "records.parquet": truth.records(occurrences),
-        "people.parquet": truth.people_table(people, history, orders, cal),
+        "people.parquet": truth.people_table(people, history, orders, cal, willing),
+        "consents.parquet": consent_truth,
         "duplicates.parquet": truth.duplicates_table(rec),
         "shared_phones.parquet": truth.shared_phones_table(people, rec, hotline),
         "orders.parquet": truth.orders_table(orders, ids),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sen.demo.consents import POS_HEADER
 from sen.demo.render import MARKET_DATETIME, POS_DATE, POS_DATETIME
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -70,6 +71,7 @@ def pos_customers() -> dict[str, Any]:
             "loyalty_card": "Số thẻ thành viên",
             "store_code": "Cửa hàng",
             "created_at": "Ngày tạo",
+            "consent_advertising": POS_HEADER,
         },
         "traits": ["Hạng thẻ", "Ghi chú"],
     }

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sen.demo import dirt, geo, names, phones
+from sen.demo import consents, dirt, geo, names, phones
 from sen.demo.accounts import Buyers, Followers
 from sen.demo.calendar import EPOCH, LOCAL_OFFSET_S, Calendar
 from sen.demo.catalogue import Catalogue
@@ -77,9 +77,10 @@ def products_table(cat: Catalogue) -> pa.Table:
 
 
 def pos_customers_table(
-    rng: np.random.Generator, people: People, rec: PosRecords, cal: Calendar
+    rng: np.random.Generator, people: People, rec: PosRecords, cal: Calendar, promotions: pa.Array
 ) -> pa.Table:
-    """pos_customers.csv: what the POS holds, dirt and all."""
+    """pos_customers.csv: what the POS holds, dirt and all; ``promotions`` is the
+    "agrees to promotions" column (see :mod:`sen.demo.consents`)."""
     gender = pa.array(np.where(people.female[rec.person], "Nữ", "Nam"))
     province = pa.array(list(geo.PROVINCE_NAMES)).take(pa.array(people.province[rec.person]))
     streets = (
@@ -117,6 +118,7 @@ def pos_customers_table(
             "Ngày tạo": day_text(created, POS_DATE),
             "Số thẻ thành viên": rec.loyalty_card,
             "Hạng thẻ": rec.tier,
+            consents.POS_HEADER: promotions,
             "Ghi chú": pc.if_else(
                 pa.array(rng.random(rec.n) < 0.02), pa.scalar("Khách quen"), pa.scalar("")
             ),

@@ -16,8 +16,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sen.demo import consents, dirt, geo
 from sen.demo import digital as dg
-from sen.demo import dirt, geo
 from sen.demo.catalogue import Catalogue
 from sen.demo.codes import alphabet_codes, unique_draw, uuids, zero_padded
 from sen.demo.people import CHANNELS, People
@@ -53,9 +53,11 @@ class Vocab:
     """Strings taken by index when rendering events."""
 
     anonymous_id: pa.Array  # per device
-    context: pa.Array  # per device, a JSON object
+    context: pa.Array  # per device, a JSON object without its closing brace
     user_id: pa.Array  # per person ("" for people without an account)
-    traits: pa.Array  # per person, a JSON object
+    traits: pa.Array  # per person, a JSON object without its closing brace
+    signup_consent: pa.Array  # per person, the sign-up form's ``,"consent":{…}`` member
+    settings_consent: pa.Array  # per person, the account page's
     trait_phone: pa.Array  # per person, the phone as typed into the sign-up form
     product: pa.Array  # per SKU, JSON members without braces
     page_props: pa.Array  # per SKU: product page properties
@@ -73,6 +75,7 @@ def build_vocab(
     devices: dg.Devices,
     order_ids: pa.Array,
     frame: dg.EventFrame,
+    web_consent: consents.WebConsent,
 ) -> Vocab:
     """All repeated strings of the event file."""
     user_id = pc.binary_join_element_wise(
@@ -84,11 +87,14 @@ def build_vocab(
     )
     product = _products(cat)
     traits, trait_phone = _traits(rng, people)
+    signup_consent, settings_consent = consents.consent_members(web_consent)
     return Vocab(
         anonymous_id=uuids(rng, len(devices.person)),
         context=_contexts(rng, devices),
         user_id=user_id,
         traits=traits,
+        signup_consent=signup_consent,
+        settings_consent=settings_consent,
         trait_phone=trait_phone,
         product=product,
         page_props=_page_props(cat),
@@ -175,13 +181,14 @@ def _contexts(rng: np.random.Generator, devices: dg.Devices) -> pa.Array:
         lib_json,
         ',"ip":"',
         ip,
-        '","locale":"vi-VN"}',
+        '","locale":"vi-VN"',
         "",
     )
 
 
 def _traits(rng: np.random.Generator, people: People) -> tuple[pa.Array, pa.Array]:
-    """What people typed at sign-up: name, phone (some as +84), e-mail, gender, birthday."""
+    """What people typed at sign-up: name, phone (some as +84), e-mail, gender, birthday
+    (each person's traits object without its closing brace, so a consent member fits)."""
     phone, _ = dirt.phones_as_typed(rng, people.phone, styled=0.12, legacy=0.0, junk=0.0, empty=0.0)
     email = pc.if_else(
         pc.is_valid(people.email),
@@ -203,7 +210,7 @@ def _traits(rng: np.random.Generator, people: People) -> tuple[pa.Array, pa.Arra
         gender,
         '","birthday":"',
         birthday,
-        '"}',
+        '"',
         "",
     ), phone
 
@@ -279,6 +286,8 @@ def render_lines(v: Vocab, f: dg.EventFrame, devices: dg.Devices, lo: int, hi: i
         pa.scalar(""),
     )
     body = _bodies(v, f, sl, kind, person, dev)
+    web = devices.platform[f.device[sl]] < 2
+    page = pc.choose(pa.array(np.where(web, f.form[sl], 0).astype(np.int8)), *_FORM_PAGES)
     return pc.binary_join_element_wise(
         '{"messageId":"',
         v.message_id.take(pa.array(f.message[sl])),
@@ -298,7 +307,8 @@ def render_lines(v: Vocab, f: dg.EventFrame, devices: dg.Devices, lo: int, hi: i
         iso(f.received_ms[sl]),
         '","context":',
         v.context.take(dev),
-        "}\n",
+        page,
+        "}}\n",
         "",
     )
 
@@ -329,6 +339,12 @@ _PAGE_NAMES = {
     dg.P_PRODUCT: ("Sản phẩm", "Product Detail"),
     dg.P_CHECKOUT: ("Thanh toán", "Checkout"),
 }
+# The form's page in the context of a sign-up or account-page identify (web only).
+_FORM_PAGES = (
+    pa.scalar(""),
+    pa.scalar(',"page":' + orjson.dumps(consents.SIGNUP_PAGE).decode()),
+    pa.scalar(',"page":' + orjson.dumps(consents.SETTINGS_PAGE).decode()),
+)
 _STATIC_PAGE = {
     dg.P_HOME: {"path": "/", "url": SITE + "/", "title": "Vela & Mộc"},
     dg.P_CHECKOUT: {"path": "/thanh-toan", "url": SITE + "/thanh-toan", "title": "Thanh toán"},
@@ -359,7 +375,10 @@ def _body_of_kind(
             )
         return pc.binary_join_element_wise(',"name":"', name, '","properties":', props, "")
     if k == dg.K_IDENTIFY:
-        return pc.binary_join_element_wise(',"traits":', v.traits.take(pa.array(person[idx])), "")
+        who = pa.array(person[idx])
+        said = pc.choose(pa.array(f.form[at]), pa.scalar(""), v.signup_consent.take(who),
+                         v.settings_consent.take(who))
+        return pc.binary_join_element_wise(',"traits":', v.traits.take(who), said, "}", "")
     if k == dg.K_ALIAS:
         return pc.binary_join_element_wise(
             ',"previousId":"', v.anonymous_id.take(pa.array(f.device[at])), '"', ""

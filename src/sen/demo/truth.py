@@ -81,8 +81,11 @@ def follower_occurrences(f: Followers) -> list[pa.Table]:
     ]
 
 
-def people_table(people: People, history: History, orders: Orders, cal: Calendar) -> pa.Table:
-    """Each person's true identity and buy-till-you-die parameters."""
+def people_table(
+    people: People, history: History, orders: Orders, cal: Calendar, willing: np.ndarray
+) -> pa.Table:
+    """Each person's true identity, buy-till-you-die parameters and willingness to
+    receive promotions (what drives every consent she states)."""
     mix = people.channel_mix
     n_all = np.bincount(history.person, minlength=people.n)
     n_win = np.bincount(orders.person, minlength=people.n)
@@ -119,6 +122,7 @@ def people_table(people: People, history: History, orders: Orders, cal: Calendar
             **{f"mix_{c}": mix[:, i] for i, c in enumerate(CHANNELS)},
             "favourite_marketplace": pa.array(list(PLATFORMS)).take(pa.array(people.platform)),
             "digital": people.digital,
+            "promotions_willingness": willing,
         }
     )
 

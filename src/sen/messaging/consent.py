@@ -131,6 +131,18 @@ def _current(con: sa.Connection, keys: set[tuple[str, str, str]]) -> dict[tuple,
     return found
 
 
+def _with_waiting(con: sa.Connection, addresses: set[str]) -> set[str]:
+    """Which of these addresses have messages not yet handed to a provider (read in
+    slices, so an import's thousands of refusals cost a few queries, not one each)."""
+    found: set[str] = set()
+    listed = sorted(addresses)
+    for start in range(0, len(listed), 500):
+        found.update(con.execute(sa.select(messages.c.address).distinct().where(
+            messages.c.address.in_(listed[start:start + 500]),
+            messages.c.status.in_([Status.QUEUED, Status.HELD]))).scalars())
+    return found
+
+
 class _Row:
     """A consents row read by the driver, with the attribute names of a SQLAlchemy row."""
 
@@ -167,37 +179,51 @@ def _stop_waiting(con: sa.Connection, change: ConsentChange, now: datetime) -> i
 
 def record(con: sa.Connection, changes: Iterable[ConsentChange], *, now: datetime
            ) -> Applied:
-    """Apply consent statements inside the caller's transaction.
+    """Apply consent statements inside the caller's transaction, in the order given.
 
-    A statement that matches the stored status, or is older than the stored
-    change, is ignored. Each real change updates ``consents``, queues its event
-    and, for a refusal, stops waiting messages.
+    A statement that matches the status in force, or is older than the change in
+    force, is ignored; so several statements about one contact point (a sign-up
+    and its later withdrawal read in one batch) are each applied in turn. Each
+    real change updates ``consents``, queues its event and, for a refusal, stops
+    waiting messages.
     """
-    latest: dict[tuple, ConsentChange] = {}
+    sequences: dict[tuple, list[ConsentChange]] = {}
     for ch in changes:
-        key = (str(ch.channel), ch.address, str(ch.purpose))
-        if key not in latest or ch.at >= latest[key].at:
-            latest[key] = ch
-    stored = _current(con, set(latest))
+        sequences.setdefault((str(ch.channel), ch.address, str(ch.purpose)), []).append(ch)
+    stored = _current(con, set(sequences))
     changed: list[ConsentChange] = []
-    stopped = 0
-    for key, ch in latest.items():
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, sequence in sequences.items():
         row = stored.get(key)
-        if row is not None and (row.status == ch.status or row.updated_at > ch.at):
+        status, since = (row.status, row.updated_at) if row is not None else (None, None)
+        last = None
+        for ch in sequence:
+            if status is not None and (status == ch.status or since > ch.at):
+                continue
+            status, since, last = str(ch.status), ch.at, ch
+            changed.append(ch)
+        if last is None:
             continue
-        values = {"status": str(ch.status), "source": ch.source,
-                  "proof": orjson.dumps(ch.proof).decode(), "profile_id": ch.profile_id,
-                  "record": ch.record, "updated_at": ch.at}
+        values = {"status": str(last.status), "source": last.source,
+                  "proof": orjson.dumps(last.proof).decode(), "profile_id": last.profile_id,
+                  "record": last.record, "updated_at": last.at}
         if row is None:
-            con.execute(sa.insert(consents).values(channel=key[0], address=key[1],
-                                                   purpose=key[2], **values))
+            inserts.append({"channel": key[0], "address": key[1], "purpose": key[2], **values})
         else:
-            con.execute(sa.update(consents).where(
-                consents.c.channel == key[0], consents.c.address == key[1],
-                consents.c.purpose == key[2]).values(**values))
-        changed.append(ch)
-        if ch.status == ConsentStatus.REVOKED:
-            stopped += _stop_waiting(con, ch, now)
+            updates.append({"k_channel": key[0], "k_address": key[1], "k_purpose": key[2],
+                            **values})
+    # One statement each, executed for many rows: an import states thousands at once.
+    if inserts:
+        con.execute(sa.insert(consents), inserts)
+    if updates:
+        c = consents.c
+        con.execute(sa.update(consents).where(c.channel == sa.bindparam("k_channel"),
+                                              c.address == sa.bindparam("k_address"),
+                                              c.purpose == sa.bindparam("k_purpose")), updates)
+    revoked = [ch for ch in changed if ch.status == ConsentStatus.REVOKED]
+    waiting = _with_waiting(con, {ch.address for ch in revoked})
+    stopped = sum(_stop_waiting(con, ch, now) for ch in revoked if ch.address in waiting)
     events.add(con, [_event(ch) for ch in changed])
     return Applied(tuple(changed), stopped)
 

@@ -100,17 +100,22 @@ def _address(channel: Channel, s: Statement) -> str | None:
 
 def changes(statements: Iterable[Statement],
             current: dict[tuple[str, str], ConsentStatus]) -> list[ConsentChange]:
-    """Consent changes for statements, given the current advertising consent."""
+    """Consent changes for statements in log order, given the advertising consent
+    before the first: a "no" counts when a "yes" came before it, stored or in an
+    earlier statement (a sign-up and its withdrawal can be read in one batch)."""
+    state = dict(current)
     out = []
     for s in statements:
         for channel, yes in s.said.items():
             address = _address(channel, s)
             if not address:
                 continue
-            if not yes and current.get((str(channel), address)) != ConsentStatus.GRANTED:
+            key = (str(channel), address)
+            if not yes and state.get(key) != ConsentStatus.GRANTED:
                 continue
-            out.append(ConsentChange(channel, address, Purpose.ADVERTISING,
-                                     ConsentStatus.GRANTED if yes else ConsentStatus.REVOKED,
+            status = ConsentStatus.GRANTED if yes else ConsentStatus.REVOKED
+            state[key] = status
+            out.append(ConsentChange(channel, address, Purpose.ADVERTISING, status,
                                      s.source, s.at, s.proof, record=s.record))
     return out
 

@@ -60,6 +60,7 @@ from sen.store.analytics import DuckDBEngine
 from sen.traits.jobs import TraitsUpdater
 from sen.web import (
     audiences_api,
+    demo_ui,
     error_handlers,
     profiles_api,
     profiles_ui,
@@ -217,5 +218,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channel_policy.router)
     app.include_router(template_pages.router)
     app.include_router(campaign_pages.router)
+    app.include_router(demo_ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

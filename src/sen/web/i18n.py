@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from sen.web.i18n_demo import MESSAGES as _DEMO
 from sen.web.i18n_messaging import MESSAGES as _MESSAGING
 
 LOCALES = ("vi", "en")
@@ -535,6 +536,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "message.converted": ("Đã chuyển đổi", "Converted"),
 }
 MESSAGES.update(_MESSAGING)
+MESSAGES.update(_DEMO)
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
               "Dec")

@@ -98,3 +98,18 @@ def test_unsubscribe_headers_match_whatever_their_case() -> None:
     mime.check_unsubscribe(Purpose.ADVERTISING, {
         "list-unsubscribe": "<mailto:u@shop.vn>, <https://shop.vn/u/1>",
         "LIST-UNSUBSCRIBE-POST": mime.ONE_CLICK})
+
+
+@pytest.mark.parametrize("uri, allowed", [
+    ("https://shop.vn/u/1", True), ("http://127.0.0.1:8000/u/1", True),
+    ("http://localhost:8000/u/1", True), ("http://[::1]:8000/u/1", True),
+    ("http://shop.vn/u/1", False), ("http://10.0.0.5/u/1", False),
+    ("http://127.0.0.1.shop.vn/u/1", False), ("mailto:u@shop.vn", False),
+])
+def test_advertising_unsubscribes_over_https_or_on_this_machine(uri: str, allowed: bool) -> None:
+    headers = {"List-Unsubscribe": f"<{uri}>", "List-Unsubscribe-Post": mime.ONE_CLICK}
+    if allowed:
+        mime.check_unsubscribe(Purpose.ADVERTISING, headers)
+    else:
+        with pytest.raises(mime.MessageRefused, match="https"):
+            mime.check_unsubscribe(Purpose.ADVERTISING, headers)

@@ -9,7 +9,8 @@ standard library alone:
 * Advertising must carry ``List-Unsubscribe`` with an HTTPS URI and
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058): Gmail and
   Yahoo require one-click unsubscription of bulk senders, and
-  :func:`check_unsubscribe` refuses a message without it.
+  :func:`check_unsubscribe` refuses a message without it (an ``http://`` URI
+  passes only when it points at this machine: the demo and tests).
 * The Message-ID is derived from the outbox key (:func:`message_id_for`), so a
   resend carries the same id and a bounce that quotes it leads back to the
   message (:func:`key_from_message_id`).
@@ -22,11 +23,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from sen.messaging.model import OutgoingMessage, Purpose
 from sen.messaging.providers.headers import POLICY
@@ -70,6 +73,21 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
+def _one_click_uri(uri: str) -> bool:
+    """An https:// link, or an http:// one to this machine: a Sen on the loopback (the
+    demo, a test) has no certificate, and no mailbox provider ever sees its mail."""
+    parts = urlsplit(uri)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme == "https":
+        return True
+    if scheme != "http":
+        return False
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_unsubscribe(purpose: Purpose, headers: dict[str, str]) -> None:
     """Refuse advertising that a recipient cannot leave in one click (RFC 8058)."""
     value = _header(headers, "List-Unsubscribe")
@@ -83,7 +101,7 @@ def check_unsubscribe(purpose: Purpose, headers: dict[str, str]) -> None:
     if purpose is not Purpose.ADVERTISING:
         return
     uris = [u.strip().strip("<>") for u in (value or "").split(",")]
-    if not any(u.lower().startswith("https://") for u in uris) or post is None:
+    if not any(_one_click_uri(u) for u in uris) or post is None:
         raise MessageRefused(
             "An advertising email needs List-Unsubscribe with an https:// link and "
             f"List-Unsubscribe-Post: {ONE_CLICK}; Gmail and Yahoo refuse bulk mail without "
