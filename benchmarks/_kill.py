@@ -154,34 +154,38 @@ def _status_counts(ops: sa.Engine) -> Counter:
 
 def run(data_dir: Path, sandbox: RemoteSandbox, n: int, *,
         kill_at: tuple[float, ...] = (0.3, 0.6), lease_s: float = 3.0,
-        timeout_s: float = 900.0) -> KillResult:
-    """Dispatch the launched campaign, killing the dispatcher at each share of
-    ``kill_at`` received, and count what the server got."""
+        workers: int = 2, timeout_s: float = 900.0) -> KillResult:
+    """Dispatch the launched campaign with ``workers`` dispatcher processes at once
+    (they share the outbox as production dispatchers do), killing all of them with
+    SIGKILL at each share of ``kill_at`` received and starting them again, then
+    count what the server got."""
     settings = get_settings(data_dir=data_dir)
     ops = operational.connect(settings.operational_url, migrate=False)
     started, kills = time.monotonic(), 0
-    proc = _dispatcher(data_dir, lease_s)
+    procs = [_dispatcher(data_dir, lease_s) for _ in range(workers)]
     try:
         for share in kill_at:
             while sandbox.count() < share * n:
-                _alive_or_fail(proc)
+                _alive_or_fail(procs)
                 _deadline(started, timeout_s)
                 time.sleep(0.05)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            for proc in procs:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
             kills += 1
-            proc = _dispatcher(data_dir, lease_s)
+            procs = [_dispatcher(data_dir, lease_s) for _ in range(workers)]
         while True:
             counts = _status_counts(ops)
             if counts[Status.QUEUED] + counts[Status.SENDING] == 0:
                 break
-            _alive_or_fail(proc)
+            _alive_or_fail(procs)
             _deadline(started, timeout_s)
             time.sleep(0.2)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(30)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
     seconds = time.monotonic() - started
     events_sent = _relay(settings, ops)
     per_phone = Counter(sandbox.phones())
@@ -195,10 +199,11 @@ def run(data_dir: Path, sandbox: RemoteSandbox, n: int, *,
                       events_sent=events_sent, kills=kills, seconds=seconds)
 
 
-def _alive_or_fail(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"the dispatcher exited with {proc.returncode}: {err[-2000:]}")
+def _alive_or_fail(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"a dispatcher exited with {proc.returncode}: {err[-2000:]}")
 
 
 def _deadline(started: float, timeout_s: float) -> None:

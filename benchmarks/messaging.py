@@ -136,7 +136,7 @@ def bench_broadcast(n: int, folder: Path) -> tuple[float, Any]:
                             context={"first_name": "Lan"}) for i in range(n)]
     started = time.perf_counter()
     done = enqueue(ops, candidates, Sender(Purpose.ADVERTISING, campaign="bf"),
-                   MessagingPolicy(), zone=VN, now=NOON, chunk=5000)
+                   MessagingPolicy(), zone=VN, now=NOON, expected=n, channels=[Channel.SMS])
     seconds = time.perf_counter() - started
     ops.dispose()
     return n / seconds, done

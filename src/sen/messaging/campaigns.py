@@ -277,7 +277,8 @@ def launch(engine: Any, ops: sa.Engine, name: str, *, templates: VariablesFn,
     _record_audience(ops, p, now)
     budget = Budget(d.budget, budget_cost) if d.budget is not None and budget_cost else None
     done = enqueue(ops, candidates(p, context, zone, now), p.sender(), policy, zone=zone,
-                   now=now, budget=budget, progress=progress)
+                   now=now, budget=budget, progress=progress, expected=len(p.treatment),
+                   channels=[s.channel for s in d.channels])
     totals = stats(ops, name)
     _set_status(ops, name, "running", now, audience=len(p.treatment) + len(p.holdout),
                 holdout=len(p.holdout), queued=totals.queued_total,

@@ -297,7 +297,8 @@ _FINAL = frozenset({Reason.EXCLUDED, Reason.DUPLICATE, Reason.BUDGET})
 
 def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sender,
                    policy: MessagingPolicy, zone: ZoneInfo, budget: Budget | None,
-                   now: datetime, dry_run: bool) -> Enqueued:
+                   now: datetime, dry_run: bool,
+                   known: dict[tuple[str, str], ConsentStatus] | None = None) -> Enqueued:
     addresses = sorted({r.address for c in chunk for r in c.routes if r.address})
     profiles = sorted({c.profile_id for c in chunk})
     if not dry_run:
@@ -309,7 +310,7 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
     if not todo:
         return out.result
     pairs = {(r.channel, r.address) for c in todo for r in c.routes if r.address}
-    consents = consent.statuses(con, pairs, sender.purpose)
+    consents = known if known is not None else consent.statuses(con, pairs, sender.purpose)
     gone = unreachable_pairs(con, addresses, {str(ch) for ch, _ in pairs})
     window = policy.longest_window()
     planner = Planner()
@@ -323,25 +324,40 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
     return out.result
 
 
+LARGE = 100_000
+"""From this many candidates on, consent is read in one pass instead of per chunk."""
+
+
 def enqueue(ops: sa.Engine, candidates: Iterable[Candidate], sender: Sender,
             policy: MessagingPolicy, *, zone: ZoneInfo, now: datetime,
             budget: Budget | None = None, dry_run: bool = False, chunk: int = CHUNK,
-            progress: Callable[[Enqueued], None] | None = None) -> Enqueued:
+            progress: Callable[[Enqueued], None] | None = None,
+            expected: int | None = None, channels: Iterable[Channel] = ()) -> Enqueued:
     """Put candidates through the gate into the outbox (see the module docstring).
 
     ``dry_run`` decides without writing or locking: the estimate a marketer sees
     before launch. ``progress`` is called after each chunk with the running total.
+    A caller that knows a large audience is coming (``expected`` candidates, on
+    ``channels``) has consent read once for all of them: one pass over the table
+    costs less than a million look-ups. A refusal recorded after that read still
+    stops the message: it suppresses what waits, and dispatch reads consent again.
     """
     total = Enqueued()
     batch: list[Candidate] = []
+    known = None
+    if expected is not None and expected >= LARGE and channels:
+        with ops.connect() as con:
+            known = consent.every_status(con, channels, sender.purpose)
 
     def flush() -> None:
         if dry_run:
             with ops.connect() as con:
-                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, True))
+                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, True,
+                                         known))
         else:
             with ops.begin() as con:
-                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, False))
+                total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, False,
+                                         known))
         batch.clear()
         if progress is not None:
             progress(total)

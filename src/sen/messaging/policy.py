@@ -24,7 +24,9 @@ than needed by at most one window, and it guarantees that no window of that
 length ever holds more than ``max``, whatever order messages are planned in.
 
 The gate does no I/O; :mod:`sen.messaging.outbox` gathers the facts under a
-lock and writes the decision in the same transaction.
+lock and writes the decision in the same transaction. Its inputs and answers are
+plain (not frozen) slotted dataclasses, treated as values: a broadcast makes a
+few of them per recipient, and freezing costs more than the decision itself.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ class MessagingPolicy(BaseModel):
         return timedelta(hours=hours)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Planned:
     """A live message already planned for this recipient (from the outbox)."""
 
@@ -147,7 +149,7 @@ class Planned:
     template: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     """A candidate message. ``at`` is its planned time (naive UTC); ``zone`` the
     recipient's time zone; ``quiet`` what to do inside quiet hours."""
@@ -162,7 +164,7 @@ class Request:
     excluded: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Facts:
     """What is known of the recipient: consent for the request's channel and
     purpose at its address, whether the address is unreachable, and her live
@@ -173,7 +175,7 @@ class Facts:
     planned: Sequence[Planned] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     """``allowed`` with the time to send (``at``, maybe moved past quiet hours), or
     refused with a ``reason``."""

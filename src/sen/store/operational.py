@@ -504,6 +504,10 @@ def connect(url: str, *, migrate: bool = True) -> Engine:
             cur = dbapi_con.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # The outbox of a million-recipient campaign and its indexes outgrow SQLite's
+            # 2 MB default page cache; 64 MB keeps a broadcast's look-ups off the disk.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
     if migrate:
         upgrade(url)
