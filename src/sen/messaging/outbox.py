@@ -195,6 +195,20 @@ class Planner:
                 due = datetime.fromisoformat(r[5]) if sqlite else r[5]
                 self._add(r[0], r[1], r[2], Planned(Channel(r[3]), Purpose(r[4]), due, r[6]))
 
+    def load_rows(self, con: sa.Connection, where: str, params: Sequence[Any]) -> int:
+        """Add the live rows ``where`` selects; the highest id seen (0 for none)."""
+        live = ", ".join(f"'{s}'" for s in sorted(LIVE_STATUSES))
+        sqlite = con.dialect.name != "postgresql"
+        mark = "?" if sqlite else "%s"
+        top = 0
+        sql = (f"SELECT id, profile_id, address, channel, purpose, due_at, template "
+               f"FROM messages WHERE status IN ({live}) AND {where.replace('{p}', mark)}")
+        for r in con.exec_driver_sql(sql, tuple(params)).fetchall():
+            due = datetime.fromisoformat(r[5]) if sqlite else r[5]
+            self._add(r[0], r[1], r[2], Planned(Channel(r[3]), Purpose(r[4]), due, r[6]))
+            top = max(top, r[0])
+        return top
+
     def _add(self, ident: Any, profile: str, address: str | None, p: Planned) -> None:
         self.by_profile[profile][ident] = p
         if address:
@@ -219,6 +233,52 @@ ROW_COLUMNS = ("key", "campaign", "journey", "step", "variant", "template",
                "context", "due_at", "status", "quiet_policy", "fallback", "error",
                "created_at", "updated_at")
 """The outbox columns a new row sets; the others start empty (or at their default)."""
+
+
+class ChunkHistory:
+    """The history each chunk reads under its own locks: the live messages of its
+    profiles and addresses (PostgreSQL, where writers run at once, and estimates)."""
+
+    def planner(self, con: sa.Connection, profiles: Sequence[str], addresses: Sequence[str],
+                lo: datetime, hi: datetime) -> Planner:
+        planner = Planner()
+        planner.load(con, profiles, addresses, lo, hi)
+        return planner
+
+    def written(self, con: sa.Connection) -> None:
+        """Nothing to remember between chunks."""
+
+
+class SharedHistory:
+    """One history for a whole enqueue on SQLite, where writers take turns: every live
+    message in the window is read once, and each chunk adds only the rows written
+    since the last (a range of the primary key, since ids grow with each commit
+    when there is one writer at a time) instead of looking up each recipient."""
+
+    def __init__(self) -> None:
+        self.plan: Planner | None = None
+        self.bounds: tuple[datetime, datetime] | None = None
+        self.seen = 0
+
+    def planner(self, con: sa.Connection, profiles: Sequence[str], addresses: Sequence[str],
+                lo: datetime, hi: datetime) -> Planner:
+        if self.plan is None or self.bounds is None:
+            self.plan, self.bounds = Planner(), (lo, hi)
+            self.seen = self.plan.load_rows(con, "due_at > {p} AND due_at < {p}",
+                                            (_stamp(lo), _stamp(hi)))
+            self.written(con)
+            return self.plan
+        if lo < self.bounds[0] or hi > self.bounds[1]:  # a chunk planned elsewhere in time
+            return ChunkHistory().planner(con, profiles, addresses, lo, hi)
+        top = self.plan.load_rows(con, "id > {p} AND due_at > {p} AND due_at < {p}",
+                                  (self.seen, _stamp(self.bounds[0]), _stamp(self.bounds[1])))
+        self.seen = max(self.seen, top)
+        return self.plan
+
+    def written(self, con: sa.Connection) -> None:
+        """After a chunk's insert: its own rows are in the plan already."""
+        self.seen = con.execute(sa.select(sa.func.coalesce(sa.func.max(messages.c.id), 0))
+                                ).scalar_one()
 
 
 @dataclass
@@ -298,7 +358,8 @@ _FINAL = frozenset({Reason.EXCLUDED, Reason.DUPLICATE, Reason.BUDGET})
 def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sender,
                    policy: MessagingPolicy, zone: ZoneInfo, budget: Budget | None,
                    now: datetime, dry_run: bool,
-                   known: dict[tuple[str, str], ConsentStatus] | None = None) -> Enqueued:
+                   known: dict[tuple[str, str], ConsentStatus] | None = None,
+                   history: ChunkHistory | SharedHistory | None = None) -> Enqueued:
     addresses = sorted({r.address for c in chunk for r in c.routes if r.address})
     profiles = sorted({c.profile_id for c in chunk})
     if not dry_run:
@@ -313,14 +374,15 @@ def _enqueue_chunk(con: sa.Connection, chunk: Sequence[Candidate], sender: Sende
     consents = known if known is not None else consent.statuses(con, pairs, sender.purpose)
     gone = unreachable_pairs(con, addresses, {str(ch) for ch, _ in pairs})
     window = policy.longest_window()
-    planner = Planner()
-    planner.load(con, profiles, addresses, min(c.at for c in todo) - window,
-                 max(c.at for c in todo) + window + window)
+    history = history or ChunkHistory()
+    planner = history.planner(con, profiles, addresses, min(c.at for c in todo) - window,
+                              max(c.at for c in todo) + window + window)
     for c in todo:
         _decide_one(c, sender, policy, zone, consents, gone, planner, budget, out, now)
     if not dry_run:
         bulk_insert_ignore(con, messages, ROW_COLUMNS, out.rows)
         events.add_many(con, out.suppressed)
+        history.written(con)
     return out.result
 
 
@@ -344,6 +406,8 @@ def enqueue(ops: sa.Engine, candidates: Iterable[Candidate], sender: Sender,
     """
     total = Enqueued()
     batch: list[Candidate] = []
+    history = SharedHistory() if not dry_run and ops.dialect.name == "sqlite" \
+        else ChunkHistory()
     known = None
     if expected is not None and expected >= LARGE and channels:
         with ops.connect() as con:
@@ -353,11 +417,11 @@ def enqueue(ops: sa.Engine, candidates: Iterable[Candidate], sender: Sender,
         if dry_run:
             with ops.connect() as con:
                 total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, True,
-                                         known))
+                                         known, ChunkHistory()))
         else:
             with ops.begin() as con:
                 total.add(_enqueue_chunk(con, batch, sender, policy, zone, budget, now, False,
-                                         known))
+                                         known, history))
         batch.clear()
         if progress is not None:
             progress(total)
